@@ -1,0 +1,146 @@
+import type { Config } from '../../lib/config';
+import { StackError } from '../../lib/errors';
+import { commandLine, groupRssKb, isAlive, portInUse, stopGroup, tailFile, waitFor } from './process';
+import { ensureDirs, readPid, removePid, Service, ServiceName, stackPaths, StackPaths, writePid } from './service';
+import { KafkaService } from './service-kafka';
+import { PostgresService } from './service-postgres';
+import { RegistryService } from './service-registry';
+
+/**
+ * The local stack: PostgreSQL, Kafka and the schema registry as plain processes, started
+ * by one idempotent `up` that waits until each is healthy, and stopped by `down` with no
+ * process left behind.
+ */
+export interface Stack {
+  paths: StackPaths;
+  postgres: PostgresService;
+  kafka: KafkaService;
+  registry: RegistryService;
+  /** In start order; `down` goes the other way. */
+  services: Service[];
+}
+
+export function createStack(config: Config): Stack {
+  const paths = stackPaths(config);
+  const postgres = new PostgresService(config, paths);
+  const kafka = new KafkaService(config, paths);
+  const registry = new RegistryService(config, paths);
+  return { paths, postgres, kafka, registry, services: [postgres, kafka, registry] };
+}
+
+export type Health = 'healthy' | 'unhealthy' | 'stopped';
+
+export interface ServiceStatus {
+  service: ServiceName;
+  port: number;
+  pid: number | null;
+  health: Health;
+  rssMb: number | null;
+  version: string;
+  log: string;
+}
+
+type Reporter = (line: string) => void;
+
+/** The pid of this instance's running process for a service, or null. */
+export function runningPid(stack: Stack, service: Service): number | null {
+  const record = readPid(stack.paths, service.name);
+  if (!record || !isAlive(record.pid)) return null;
+  // A recycled pid that now belongs to another program is not our service.
+  return commandLine(record.pid).includes(service.marker) ? record.pid : null;
+}
+
+async function probe(service: Service): Promise<boolean> {
+  return service.probe().catch(() => false);
+}
+
+export async function status(stack: Stack): Promise<ServiceStatus[]> {
+  return Promise.all(
+    stack.services.map(async (service) => {
+      const pid = runningPid(stack, service);
+      const health: Health = pid === null ? 'stopped' : (await probe(service)) ? 'healthy' : 'unhealthy';
+      return {
+        service: service.name,
+        port: service.port,
+        pid,
+        health,
+        rssMb: pid === null ? null : Math.round(groupRssKb(pid) / 1024),
+        version: service.version(),
+        log: service.logFile,
+      };
+    }),
+  );
+}
+
+/**
+ * Brings every service up; a running, healthy service is left alone, so a second `up` is a
+ * no-op. Ports are checked before anything starts, so a taken port fails fast, by name.
+ */
+export async function up(stack: Stack, report: Reporter = () => undefined): Promise<ServiceStatus[]> {
+  ensureDirs(stack.paths);
+  const toStart: Service[] = [];
+  for (const service of stack.services) {
+    if (runningPid(stack, service) === null) {
+      removePid(stack.paths, service.name);
+      toStart.push(service);
+    }
+  }
+  for (const service of toStart) {
+    for (const port of service.ports) {
+      if (await portInUse(port)) {
+        throw new StackError(
+          service.name,
+          'PORT_TAKEN',
+          `port ${port} on 127.0.0.1 is already in use by another process; stop it or choose another port (${service.portKey} in liandong.yaml, or LIANDONG__${service.portKey.toUpperCase().replace(/\./g, '__')})`,
+        );
+      }
+    }
+  }
+  const starting = new Set(toStart);
+  const bringUp = async (service: Service): Promise<void> => {
+    if (!starting.has(service)) {
+      await waitHealthy(stack, service, runningPid(stack, service)!, report);
+      return;
+    }
+    const t0 = Date.now();
+    await service.prepare();
+    const pid = service.launch();
+    writePid(stack.paths, service.name, { pid, port: service.port, marker: service.marker, startedAt: new Date().toISOString() });
+    await waitHealthy(stack, service, pid, report);
+    await service.afterReady?.();
+    report(`${service.name}: started on 127.0.0.1:${service.port} (pid ${pid}) in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  };
+  // Kafka does not need PostgreSQL; the registry stores its schemas there.
+  await Promise.all([bringUp(stack.kafka), bringUp(stack.postgres).then(() => bringUp(stack.registry))]);
+  if (toStart.length === 0) report('stack already running');
+  return status(stack);
+}
+
+async function waitHealthy(stack: Stack, service: Service, pid: number, report: Reporter): Promise<void> {
+  if (await probe(service)) return;
+  report(`${service.name}: waiting for it to become healthy (up to ${service.startTimeoutMs / 1000}s)`);
+  const outcome = await waitFor(() => service.probe(), service.startTimeoutMs, () => !isAlive(pid));
+  if (outcome === 'ready') return;
+  const tail = tailFile(service.logFile, 40);
+  if (outcome === 'died') {
+    removePid(stack.paths, service.name);
+    throw new StackError(service.name, 'EXITED', `exited during start-up (log: ${service.logFile})`, tail);
+  }
+  await stopGroup(pid, service.stopSignal, service.stopTimeoutMs);
+  removePid(stack.paths, service.name);
+  throw new StackError(service.name, 'START_TIMEOUT', `not healthy after ${service.startTimeoutMs / 1000}s; stopped it (log: ${service.logFile})`, tail);
+}
+
+/** Stops every service (registry, then Kafka, then PostgreSQL) and waits until no process is left. */
+export async function down(stack: Stack, report: Reporter = () => undefined): Promise<void> {
+  for (const service of [...stack.services].reverse()) {
+    const pid = runningPid(stack, service);
+    if (pid === null) {
+      removePid(stack.paths, service.name);
+      continue;
+    }
+    const killed = await stopGroup(pid, service.stopSignal, service.stopTimeoutMs);
+    removePid(stack.paths, service.name);
+    report(`${service.name}: stopped (pid ${pid})${killed ? ' — did not exit in time, killed' : ''}`);
+  }
+}

@@ -1,0 +1,241 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+/**
+ * The hub's configuration: one YAML file (`liandong.yaml`), validated before any I/O,
+ * with environment overrides. Secrets never live in the file: they come only from the
+ * environment (see `Secrets`).
+ *
+ * Override any key with `LIANDONG__<PATH>` using double underscores between levels, e.g.
+ * `LIANDONG__STACK__KAFKA__PORT=29092`. Values are parsed as JSON when they parse
+ * (numbers, booleans, arrays), otherwise taken as strings.
+ */
+const port = z.number().int().min(1).max(65535);
+
+const StackSchema = z
+  .object({
+    /** Where the local stack keeps data, logs and pid files. */
+    dir: z.string().default('.stack'),
+    /** Where downloaded jars and archives are cached; shared between stack instances. */
+    cache_dir: z.string().default('.stack/cache'),
+    kafka: z
+      .object({
+        port: port.default(19092),
+        controller_port: port.default(19093),
+        heap_mb: z.number().int().min(128).default(768),
+        start_timeout_s: z.number().int().min(5).default(120),
+      })
+      .strict()
+      .prefault({}),
+    registry: z
+      .object({
+        port: port.default(18081),
+        heap_mb: z.number().int().min(128).default(512),
+        start_timeout_s: z.number().int().min(5).default(180),
+      })
+      .strict()
+      .prefault({}),
+    postgres: z
+      .object({
+        port: port.default(15432),
+        /** Directory holding `postgres`, `initdb`; found automatically when absent. */
+        bin_dir: z.string().optional(),
+        start_timeout_s: z.number().int().min(5).default(60),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
+const ConfigSchema = z
+  .object({
+    stack: StackSchema,
+    kafka: z
+      .object({
+        /** Defaults to the local stack's broker. */
+        brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port')).min(1).optional(),
+        client_id: z.string().default('liandong'),
+      })
+      .strict()
+      .prefault({}),
+    registry: z
+      .object({
+        /** Confluent-compatible base URL; defaults to the local Apicurio's ccompat API. */
+        url: z.url().optional(),
+        compatibility: z.enum(['BACKWARD', 'BACKWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE']).default('BACKWARD'),
+      })
+      .strict()
+      .prefault({}),
+    database: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        /** Defaults to the local stack's PostgreSQL port. */
+        port: port.optional(),
+        database: z.string().default('liandong'),
+        user: z.string().default('liandong'),
+        pool_max: z.number().int().min(1).default(10),
+      })
+      .strict()
+      .prefault({}),
+    hub: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: port.default(18080),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type RawConfig = z.infer<typeof ConfigSchema>;
+
+/** Secrets, read only from the environment. */
+export interface Secrets {
+  databasePassword?: string;
+}
+
+export interface Config extends RawConfig {
+  /** Absolute path of the file the configuration came from (or null for defaults). */
+  file: string | null;
+  /** Absolute project root: relative paths in the file are resolved against it. */
+  root: string;
+  kafka: RawConfig['kafka'] & { brokers: string[] };
+  registry: RawConfig['registry'] & { url: string };
+  database: RawConfig['database'] & { port: number };
+  secrets: Secrets;
+}
+
+const ENV_PREFIX = 'LIANDONG__';
+const SECRET_KEY = /(password|secret|token|api_?key)$/i;
+
+/** Where the project lives: the folder of this package, whatever the caller's cwd. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+export interface LoadOptions {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Loads, overrides and validates the configuration. Throws `ConfigError` naming each bad key. */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const explicit = options.file ?? env.LIANDONG_CONFIG;
+  const file = explicit ? path.resolve(explicit) : defaultConfigFile();
+  let data: unknown = {};
+  if (file) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read configuration file ${file}: ${(err as Error).message}`);
+    }
+    try {
+      data = YAML.parse(text) ?? {};
+    } catch (err) {
+      throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message}`);
+    }
+    rejectSecretsInFile(data, file);
+  }
+  data = applyEnvOverrides(data, env);
+  const parsed = ConfigSchema.safeParse(data, { reportInput: true });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({
+      path: issue.path.join('.') || '(root)',
+      expected: describeIssue(issue),
+    }));
+    const where = file ?? 'defaults';
+    throw new ConfigError(
+      `invalid configuration (${where}):\n` + issues.map((i) => `  - ${i.path}: ${i.expected}`).join('\n'),
+      issues,
+    );
+  }
+  return resolve(parsed.data, file, env);
+}
+
+function defaultConfigFile(): string | null {
+  for (const candidate of [path.join(process.cwd(), 'liandong.yaml'), path.join(PROJECT_ROOT, 'liandong.yaml')]) {
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+function resolve(raw: RawConfig, file: string | null, env: NodeJS.ProcessEnv): Config {
+  const root = file ? path.dirname(file) : PROJECT_ROOT;
+  const stack = {
+    ...raw.stack,
+    dir: path.resolve(root, raw.stack.dir),
+    cache_dir: path.resolve(root, raw.stack.cache_dir),
+  };
+  return {
+    ...raw,
+    file,
+    root,
+    stack,
+    kafka: { ...raw.kafka, brokers: raw.kafka.brokers ?? [`127.0.0.1:${stack.kafka.port}`] },
+    registry: { ...raw.registry, url: raw.registry.url ?? `http://127.0.0.1:${stack.registry.port}/apis/ccompat/v7` },
+    database: { ...raw.database, port: raw.database.port ?? stack.postgres.port },
+    secrets: { databasePassword: env.LIANDONG_DATABASE_PASSWORD || undefined },
+  };
+}
+
+function rejectSecretsInFile(data: unknown, file: string, at: string[] = []): void {
+  if (!data || typeof data !== 'object') return;
+  for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
+    const here = [...at, key];
+    if (SECRET_KEY.test(key)) {
+      throw new ConfigError(
+        `${file}: ${here.join('.')}: secrets are not allowed in the configuration file; set them in the environment (e.g. LIANDONG_DATABASE_PASSWORD)`,
+        [{ path: here.join('.'), expected: 'no secret in the file' }],
+      );
+    }
+    rejectSecretsInFile(value, file, here);
+  }
+}
+
+/** Applies `LIANDONG__A__B=value` overrides onto a copy of `data`. */
+export function applyEnvOverrides(data: unknown, env: NodeJS.ProcessEnv): unknown {
+  const out = structuredClone((data ?? {}) as Record<string, unknown>);
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
+    const keys = name.slice(ENV_PREFIX.length).toLowerCase().split('__');
+    if (keys.some((k) => k === '')) throw new ConfigError(`environment variable ${name}: empty key segment`);
+    let node: Record<string, unknown> = out;
+    for (const key of keys.slice(0, -1)) {
+      const next = node[key];
+      if (next === undefined || next === null) node[key] = {};
+      else if (typeof next !== 'object' || Array.isArray(next)) {
+        throw new ConfigError(`environment variable ${name}: ${key} is not a section`);
+      }
+      node = node[key] as Record<string, unknown>;
+    }
+    node[keys[keys.length - 1]] = parseEnvValue(value);
+  }
+  return out;
+}
+
+function parseEnvValue(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected}, got ${issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)}`;
+    case 'unrecognized_keys':
+      return `unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+    case 'too_small':
+      return `expected at least ${String(issue.minimum)}, got ${JSON.stringify(issue.input)}`;
+    case 'too_big':
+      return `expected at most ${String(issue.maximum)}, got ${JSON.stringify(issue.input)}`;
+    default:
+      return issue.message;
+  }
+}

@@ -1,0 +1,74 @@
+import { Kafka, logLevel, LogEntry, Producer, ProducerConfig } from 'kafkajs';
+import type { Config } from './config';
+import { createLogger, Logger } from './log';
+
+// kafkajs warns at every start that its default partitioner changed in 2.0; we choose it explicitly.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
+const LEVELS: Record<number, 'debug' | 'info' | 'warn' | 'error' | null> = {
+  [logLevel.NOTHING]: null,
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** Sends kafkajs's own log lines through the hub's logger. */
+function logCreator(logger: Logger) {
+  return () =>
+    ({ level, label, log }: LogEntry) => {
+      const method = LEVELS[level];
+      if (!method) return;
+      const { message, ...fields } = log;
+      logger[method](`kafkajs ${label}: ${message}`, fields);
+    };
+}
+
+export interface KafkaOptions {
+  clientId?: string;
+  logger?: Logger;
+  /** kafkajs log level; WARN by default, since INFO lines are per connection. */
+  level?: logLevel;
+}
+
+/** A kafkajs client for the configured brokers. */
+export function createKafka(config: Config, options: KafkaOptions = {}): Kafka {
+  const logger = options.logger ?? createLogger({ component: 'kafka' });
+  return new Kafka({
+    clientId: options.clientId ?? config.kafka.client_id,
+    brokers: config.kafka.brokers,
+    connectionTimeout: 5000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 10_000 },
+    logLevel: options.level ?? logLevel.WARN,
+    logCreator: logCreator(logger),
+  });
+}
+
+/**
+ * An idempotent producer (acks=all, retried sends never duplicate), optionally
+ * transactional. The broker tolerates up to 5 in-flight requests with idempotence.
+ * Retries are unbounded, as idempotence requires: a send that gave up could be re-sent
+ * by its caller and duplicated. Callers stop a stuck producer by disconnecting it.
+ */
+export function createProducer(kafka: Kafka, options: Pick<ProducerConfig, 'transactionalId' | 'transactionTimeout'> = {}): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: options.transactionalId ? 1 : 5,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30_000 },
+    allowAutoTopicCreation: false,
+    ...options,
+  });
+}
+
+/** Readiness: the cluster answers and has a controller. Throws with the reason otherwise. */
+export async function kafkaReady(kafka: Kafka): Promise<{ brokers: number; controller: number | null }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const cluster = await admin.describeCluster();
+    return { brokers: cluster.brokers.length, controller: cluster.controller };
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,10 @@
+import type { Knex } from 'knex';
+import * as schemas from './20261127000100-schemas';
+
+/**
+ * Every migration, in order. An explicit list rather than a folder scan: the same code
+ * runs from TypeScript sources, compiled JavaScript and under Jest.
+ */
+export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
+  ['20261127000100-schemas', schemas],
+];
