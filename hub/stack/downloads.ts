@@ -35,10 +35,19 @@ async function runMaven(service: string, what: string, args: string[], dl: Downl
   }
 }
 
+function kafkaHome(cacheDir: string): string {
+  return path.join(cacheDir, `kafka_${STACK_VERSIONS.scala}-${STACK_VERSIONS.kafka}`);
+}
+
+/** Where the Kafka jars are (or will be) cached. */
+export function kafkaLibsDir(cacheDir: string): string {
+  return path.join(kafkaHome(cacheDir), 'libs');
+}
+
 /** The folder of Kafka broker jars (with the console consumer and the log4j2 binding). */
 export async function ensureKafkaLibs(dl: Downloads): Promise<string> {
-  const home = path.join(dl.cacheDir, `kafka_${STACK_VERSIONS.scala}-${STACK_VERSIONS.kafka}`);
-  const libs = path.join(home, 'libs');
+  const home = kafkaHome(dl.cacheDir);
+  const libs = kafkaLibsDir(dl.cacheDir);
   if (fs.existsSync(path.join(home, '.complete'))) return libs;
   fs.rmSync(home, { recursive: true, force: true });
   const partial = `${home}.partial`;

@@ -64,6 +64,7 @@ export class PostgresService implements Service {
       if (!this.binaries) throw new StackError('postgres', 'BINARIES_MISSING', 'installed Debian package postgresql but found no server binaries');
     }
     if (fs.existsSync(path.join(this.dataDir, 'PG_VERSION'))) return;
+    fs.mkdirSync(path.dirname(this.dataDir), { recursive: true, mode: 0o755 });
     fs.mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
     if (this.runAs) fs.chownSync(this.dataDir, this.runAs.uid, this.runAs.gid);
     const init = run(
@@ -116,7 +117,8 @@ export class PostgresService implements Service {
   }
 
   version(): string {
-    return this.binaries ? `PostgreSQL ${this.binaries.major} (${this.binaries.binDir})` : 'PostgreSQL';
+    this.binaries ??= findPostgres(STACK_VERSIONS.postgresMajor, this.config.stack.postgres.bin_dir);
+    return this.binaries ? `PostgreSQL ${this.binaries.major} (${this.binaries.binDir})` : 'PostgreSQL (server binaries not installed)';
   }
 }
 

@@ -1,0 +1,88 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../lib/config';
+import { ConfigError } from '../../lib/errors';
+
+function writeConfig(text: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'liandong-config-'));
+  const file = path.join(dir, 'liandong.yaml');
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+function loadError(file: string, env: NodeJS.ProcessEnv = {}): ConfigError {
+  try {
+    loadConfig({ file, env });
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('fills every key with its default and derives client addresses from the local stack', () => {
+    const config = loadConfig({ file: writeConfig('{}'), env: {} });
+    expect(config.stack.kafka.port).toBe(19092);
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:19092']);
+    expect(config.registry.url).toBe('http://127.0.0.1:18081/apis/ccompat/v7');
+    expect(config.database.port).toBe(15432);
+    expect(config.registry.compatibility).toBe('BACKWARD');
+  });
+
+  it('resolves the stack folders against the folder of the configuration file', () => {
+    const file = writeConfig('stack:\n  dir: state\n');
+    const config = loadConfig({ file, env: {} });
+    expect(config.stack.dir).toBe(path.join(path.dirname(file), 'state'));
+  });
+
+  it('lets the environment override any key with LIANDONG__SECTION__KEY', () => {
+    const config = loadConfig({
+      file: writeConfig('stack:\n  kafka:\n    port: 19092\n'),
+      env: { LIANDONG__STACK__KAFKA__PORT: '29092', LIANDONG__KAFKA__BROKERS: '["k1:9092","k2:9092"]', LIANDONG__DATABASE__HOST: 'db.internal' },
+    });
+    expect(config.stack.kafka.port).toBe(29092);
+    expect(config.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
+    expect(config.database.host).toBe('db.internal');
+  });
+
+  it('names the key and what was expected when a value has the wrong type', () => {
+    const err = loadError(writeConfig('stack:\n  kafka:\n    port: nineteen\n'));
+    expect(err.issues).toContainEqual({ path: 'stack.kafka.port', expected: 'expected number, got "nineteen"' });
+    expect(err.message).toContain('stack.kafka.port');
+  });
+
+  it('names an out-of-range port', () => {
+    const err = loadError(writeConfig('hub:\n  port: 70000\n'));
+    expect(err.issues[0].path).toBe('hub.port');
+    expect(err.issues[0].expected).toMatch(/at most 65535/);
+  });
+
+  it('rejects unknown keys, so a typo never passes silently', () => {
+    const err = loadError(writeConfig('stack:\n  kafak:\n    port: 1\n'));
+    expect(err.issues).toContainEqual({ path: 'stack', expected: 'unknown key(s) "kafak"' });
+  });
+
+  it('rejects a bad value that comes from the environment, naming the key', () => {
+    const err = loadError(writeConfig('{}'), { LIANDONG__REGISTRY__COMPATIBILITY: 'SOMETIMES' });
+    expect(err.issues[0].path).toBe('registry.compatibility');
+  });
+
+  it('refuses secrets in the configuration file and reads them only from the environment', () => {
+    const err = loadError(writeConfig('database:\n  password: hunter2\n'));
+    expect(err.message).toMatch(/database\.password: secrets are not allowed/);
+    const config = loadConfig({ file: writeConfig('{}'), env: { LIANDONG_DATABASE_PASSWORD: 's3cret' } });
+    expect(config.secrets.databasePassword).toBe('s3cret');
+  });
+
+  it('reports YAML syntax errors with the file name', () => {
+    const file = writeConfig('stack: [unclosed\n');
+    expect(() => loadConfig({ file, env: {} })).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not valid YAML`));
+  });
+
+  it('loads the configuration shipped with the project', () => {
+    const config = loadConfig({ file: path.resolve(__dirname, '../../liandong.yaml'), env: {} });
+    expect(config.hub.port).toBe(18080);
+  });
+});
