@@ -88,6 +88,44 @@ const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Folder of source definitions (one YAML file per source: id, dataset, mapping…). */
+    sources_dir: z.string().default('config/sources'),
+    topics: z
+      .object({
+        partitions: z.number().int().min(1).default(3),
+        replication_factor: z.number().int().min(1).default(1),
+        /** Raw topics hold personal data as received: bounded retention. */
+        raw_retention_days: z.number().int().min(1).default(30),
+      })
+      .strict()
+      .prefault({}),
+    normaliser: z
+      .object({
+        group_id: z.string().default('liandong-normaliser'),
+        transactional_id: z.string().default('liandong-normaliser-1'),
+        dlq_group_id: z.string().default('liandong-dlq-table'),
+      })
+      .strict()
+      .prefault({}),
+    domain: z
+      .object({
+        /**
+         * Reply deadlines by supervision kind, used when a source omits `reply_due_on`
+         * (REFERENCE §3; figures marked "verify" there live here, not in code).
+         */
+        reply_deadlines: z
+          .record(z.string(), z.object({ months: z.number().int().min(0).default(0), days: z.number().int().min(0).default(0) }).strict())
+          .default({
+            PROCURATORIAL_SUGGESTION: { months: 2, days: 0 },
+            PIL_PRELITIGATION_SUGGESTION: { months: 2, days: 0 },
+            REVERSE_TRANSFER_OPINION: { months: 2, days: 0 },
+            TRANSFER_OPINION: { months: 0, days: 3 },
+            FILING_SUPERVISION: { months: 0, days: 7 },
+            PETITION_12309: { months: 0, days: 7 },
+          }),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -96,6 +134,8 @@ export type RawConfig = z.infer<typeof ConfigSchema>;
 /** Secrets, read only from the environment. */
 export interface Secrets {
   databasePassword?: string;
+  /** Key of the HMAC that turns ID and phone numbers into matchable hashes (LIANDONG_PII_SECRET). */
+  piiSecret?: string;
 }
 
 export interface Config extends RawConfig {
@@ -178,7 +218,8 @@ function resolve(raw: RawConfig, file: string | null, env: NodeJS.ProcessEnv): C
     kafka: { ...raw.kafka, brokers: raw.kafka.brokers ?? [`127.0.0.1:${stack.kafka.port}`] },
     registry: { ...raw.registry, url: raw.registry.url ?? `http://127.0.0.1:${stack.registry.port}/apis/ccompat/v7` },
     database: { ...raw.database, port: raw.database.port ?? stack.postgres.port },
-    secrets: { databasePassword: env.LIANDONG_DATABASE_PASSWORD || undefined },
+    sources_dir: path.resolve(root, raw.sources_dir),
+    secrets: { databasePassword: env.LIANDONG_DATABASE_PASSWORD || undefined, piiSecret: env.LIANDONG_PII_SECRET || undefined },
   };
 }
 

@@ -1,10 +1,15 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Config } from './config';
 import { SchemaCompatibilityError } from './errors';
+import { LOGICAL_TYPES } from '../schemas/logical-types';
 
-/** The Confluent-compatible schema-registry client, pointed at the configured ccompat URL. */
+/**
+ * The Confluent-compatible schema-registry client, pointed at the configured ccompat URL.
+ * `encode`/`decode` use the hub's logical types: decimals as strings ("50000.00"), dates as
+ * 'YYYY-MM-DD', timestamp-millis as ISO-8601 UTC strings.
+ */
 export function createRegistry(config: Config): SchemaRegistry {
-  return new SchemaRegistry({ host: config.registry.url, retry: { retries: 3 } });
+  return new SchemaRegistry({ host: config.registry.url, retry: { retries: 3 } }, { forSchemaOptions: { logicalTypes: LOGICAL_TYPES } });
 }
 
 /**

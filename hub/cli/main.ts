@@ -7,6 +7,7 @@ import { checkReadiness } from '../readiness';
 import { serve } from '../server/serve';
 import { createStack, up } from '../stack/stack';
 import { table } from './output';
+import { dlqCommands, normaliseCommand, normaliserCommand, replayCommand } from './normalise-commands';
 import { stackCommands } from './stack-commands';
 
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -17,6 +18,10 @@ export function buildProgram(): Command {
     .showHelpAfterError();
 
   program.addCommand(stackCommands());
+  program.addCommand(normaliseCommand());
+  program.addCommand(normaliserCommand());
+  program.addCommand(replayCommand());
+  program.addCommand(dlqCommands());
 
   program
     .command('migrate')

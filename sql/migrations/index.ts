@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as schemas from './20261127000100-schemas';
+import * as opsDlq from './20261127000200-ops-dlq';
 
 /**
  * Every migration, in order. An explicit list rather than a folder scan: the same code
@@ -7,4 +8,5 @@ import * as schemas from './20261127000100-schemas';
  */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
   ['20261127000100-schemas', schemas],
+  ['20261127000200-ops-dlq', opsDlq],
 ];

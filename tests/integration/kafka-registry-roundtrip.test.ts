@@ -23,7 +23,7 @@ describe('the real stack: Kafka and the schema registry', () => {
   const topic = uniqueName('it.roundtrip');
   const subject = `${topic}-value`;
   const registry = createRegistry(config);
-  const record = { case_id: '620902:酒市监罚〔2025〕17号', agency_name: '酒泉市市场监督管理局', fine_fen: 5_000_000, decided_on: 20243 };
+  const record = { case_id: '620902:酒市监罚〔2025〕17号', agency_name: '酒泉市市场监督管理局', fine_fen: 5_000_000, decided_on: '2025-06-04' };
   let schemaId: number;
   let sent: Buffer;
 

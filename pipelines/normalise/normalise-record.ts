@@ -1,0 +1,114 @@
+import type { RawEnvelope } from '../raw-envelope';
+import { applyMapping, FieldError } from './apply-mapping';
+import { buildRecord, CanonicalRecord } from './build-record';
+import { Dataset, DATASETS, RECORD_ID_FIELD } from './canonical-fields';
+import type { SourceDefinition } from './mapping';
+
+/** Bumped when the normaliser's own rules change; a mapping change shows in its hash. */
+export const NORMALISER_VERSION = '1.0.0';
+
+export interface RawCoordinates {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface DeadLetter {
+  raw: { topic: string; partition: number; offset: number };
+  source_id: string;
+  dataset: string;
+  record_key: string | null;
+  errors: FieldError[];
+  normaliser_version: string;
+  failed_at: string;
+}
+
+export type Outcome =
+  | { kind: 'canonical'; dataset: Dataset; key: string; record: CanonicalRecord }
+  | { kind: 'dead'; key: string; letter: DeadLetter };
+
+export interface NormaliseContext {
+  sources: Map<string, SourceDefinition>;
+  piiSecret: string;
+  replyDeadlines: Record<string, { months: number; days: number }>;
+  /** Checks a finished record against its Avro schema; returns the paths that do not fit. */
+  validate: (dataset: Dataset, record: CanonicalRecord) => string[];
+  now?: () => Date;
+}
+
+/** 'YYYY-MM-DD' in Asia/Shanghai (UTC+8, no daylight saving). */
+export function shanghaiDate(at: Date): string {
+  return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+}
+
+export function normaliserVersion(source: SourceDefinition | undefined): string {
+  return source ? `${NORMALISER_VERSION}+${source.mappingHash}` : NORMALISER_VERSION;
+}
+
+/** JSON.parse's own messages quote the payload, which may hold personal data: keep only the position. */
+function jsonProblem(err: unknown): string {
+  const position = /position (\d+)/.exec((err as Error).message);
+  return position ? `payload is not valid JSON (error at character ${position[1]})` : 'payload is not valid JSON';
+}
+
+/**
+ * Normalises one raw record: the envelope's payload through its source's mapping into a
+ * canonical record, or — for any reason at all — a dead letter that says why. It never
+ * throws for bad input: every record ends in exactly one of the two.
+ */
+export function normaliseEnvelope(envelope: RawEnvelope, at: RawCoordinates, ctx: NormaliseContext): Outcome {
+  const now = ctx.now?.() ?? new Date();
+  const source = ctx.sources.get(envelope.source_id);
+  const version = normaliserVersion(source);
+  const dead = (errors: FieldError[]): Outcome => ({
+    kind: 'dead',
+    key: `${at.topic}/${at.partition}/${at.offset}`,
+    letter: {
+      raw: { topic: at.topic, partition: at.partition, offset: Number(at.offset) },
+      source_id: envelope.source_id,
+      dataset: envelope.dataset,
+      record_key: envelope.record_key ?? null,
+      errors,
+      normaliser_version: version,
+      failed_at: now.toISOString(),
+    },
+  });
+
+  if (!source) return dead([{ field: 'source_id', code: 'UNKNOWN_SOURCE', message: `no source definition for ${envelope.source_id}` }]);
+  if (!DATASETS.includes(envelope.dataset) || envelope.dataset !== source.dataset) {
+    return dead([{ field: 'dataset', code: 'WRONG_DATASET', message: `source ${source.id} carries ${source.dataset}, envelope says ${envelope.dataset}` }]);
+  }
+  if (!/json/i.test(envelope.content_type)) {
+    return dead([{ field: 'payload', code: 'UNSUPPORTED_CONTENT_TYPE', message: `content type ${envelope.content_type} is not JSON` }]);
+  }
+  let payload: unknown;
+  try {
+    payload = JSON.parse(envelope.payload);
+  } catch (err) {
+    return dead([{ field: 'payload', code: 'MALFORMED_JSON', message: jsonProblem(err) }]);
+  }
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    return dead([{ field: 'payload', code: 'MALFORMED_JSON', message: 'payload must be a JSON object (one record)' }]);
+  }
+
+  const mapped = applyMapping(source, payload as Record<string, unknown>, { piiSecret: ctx.piiSecret, today: shanghaiDate(now) });
+  if (mapped.errors.length > 0) return dead(mapped.errors);
+
+  const record = buildRecord(source.dataset, mapped, {
+    lineage: {
+      source_id: source.id,
+      raw_topic: at.topic,
+      raw_partition: at.partition,
+      raw_offset: Number(at.offset),
+      ingested_at: envelope.received_at,
+      normaliser_version: version,
+    },
+    receivedAt: envelope.received_at,
+    replyDeadlines: ctx.replyDeadlines,
+  });
+  const misfits = ctx.validate(source.dataset, record);
+  if (misfits.length > 0) {
+    return dead(misfits.map((path) => ({ field: path, code: 'SCHEMA_VIOLATION', message: `${path} does not fit the ${source.dataset} schema` })));
+  }
+  return { kind: 'canonical', dataset: source.dataset, key: String(record[RECORD_ID_FIELD[source.dataset]]), record };
+}

@@ -1,0 +1,89 @@
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Config } from '../../lib/config';
+import type { Logger } from '../../lib/log';
+import type { SourceDefinition } from './mapping';
+import type { NormaliseContext } from './normalise-record';
+import { normaliseMessages, OutputSchemas, prepareTopicsAndSchemas, produceInTransaction, transactionalProducer, validateRecord } from './outcomes';
+
+export interface NormaliserStats {
+  read: number;
+  canonical: number;
+  dead: number;
+  batches: number;
+}
+
+export interface NormaliserDeps {
+  config: Config;
+  kafka: Kafka;
+  registry: SchemaRegistry;
+  sources: Map<string, SourceDefinition>;
+  piiSecret: string;
+  logger: Logger;
+}
+
+/**
+ * The normaliser: consumes every `raw.*` topic (read_committed), turns each batch into
+ * canonical records and dead letters, and produces them together with the consumed offsets
+ * in one Kafka transaction — exactly once from raw to canonical. A crash before the commit
+ * aborts the transaction and the batch is read again; after it, nothing is read twice.
+ */
+export class Normaliser {
+  readonly stats: NormaliserStats = { read: 0, canonical: 0, dead: 0, batches: 0 };
+  private consumer: Consumer | null = null;
+  private producer: Producer | null = null;
+  private schemas: OutputSchemas | null = null;
+
+  constructor(private readonly deps: NormaliserDeps) {}
+
+  context(): NormaliseContext {
+    return {
+      sources: this.deps.sources,
+      piiSecret: this.deps.piiSecret,
+      replyDeadlines: this.deps.config.domain.reply_deadlines as NormaliseContext['replyDeadlines'],
+      validate: validateRecord,
+    };
+  }
+
+  async start(): Promise<void> {
+    const { config, kafka, registry, logger } = this.deps;
+    const sourceIds = [...this.deps.sources.keys()];
+    this.schemas = await prepareTopicsAndSchemas(config, kafka, registry, sourceIds);
+    const schemas = this.schemas;
+    this.producer = transactionalProducer(kafka, config.normaliser.transactional_id);
+    await this.producer.connect();
+    const producer = this.producer;
+    this.consumer = kafka.consumer({ groupId: config.normaliser.group_id, readUncommitted: false, maxBytesPerPartition: 4 * 1024 * 1024 });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [/^raw\..+/], fromBeginning: true });
+    const ctx = this.context();
+    const groupId = config.normaliser.group_id;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+        const encoded = await normaliseMessages(registry, schemas, ctx, batch.topic, batch.partition, batch.messages);
+        const next = (BigInt(batch.lastOffset()) + 1n).toString();
+        await produceInTransaction(producer, encoded, { consumerGroupId: groupId, topic: batch.topic, partition: batch.partition, offset: next });
+        resolveOffset(batch.lastOffset());
+        let dead = 0;
+        for (const e of encoded) if (e.outcome.kind === 'dead') dead++;
+        this.stats.read += batch.messages.length;
+        this.stats.dead += dead;
+        this.stats.canonical += encoded.length - dead;
+        this.stats.batches++;
+        logger.debug('normalised batch', { topic: batch.topic, partition: batch.partition, records: encoded.length, dead });
+        await heartbeat();
+      },
+    });
+    logger.info('normaliser started', { sources: sourceIds.length, group: groupId });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+    await this.producer?.disconnect();
+    this.consumer = null;
+    this.producer = null;
+  }
+}

@@ -1,0 +1,148 @@
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { Config } from '../../lib/config';
+import { createProducer } from '../../lib/kafka-client';
+import { avroType, DATASET_TOPICS, DLQ_TOPIC, registerAll, subjectFor } from '../../schemas/catalog';
+import type { RawEnvelope } from '../raw-envelope';
+import { ensureTopics } from '../topics';
+import type { CanonicalRecord } from './build-record';
+import type { Dataset } from './canonical-fields';
+import { normaliseEnvelope, NormaliseContext, normaliserVersion, Outcome } from './normalise-record';
+
+/** Schema ids of the subjects the normaliser writes. */
+export interface OutputSchemas {
+  canonical: Record<Dataset, number>;
+  dlq: number;
+}
+
+/**
+ * What the hub does at start-up before producing anything: create its topics and register
+ * every subject (BACKWARD), so an incompatible schema fails here, before a single message.
+ */
+export async function prepareTopicsAndSchemas(config: Config, kafka: Kafka, registry: SchemaRegistry, sourceIds: string[]): Promise<OutputSchemas> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, config, sourceIds);
+  } finally {
+    await admin.disconnect();
+  }
+  const ids = await registerAll(registry, config, sourceIds);
+  const id = (topic: string) => ids.get(subjectFor(topic))!;
+  return {
+    canonical: {
+      'enforcement-case': id(DATASET_TOPICS['enforcement-case']),
+      'hotline-ticket': id(DATASET_TOPICS['hotline-ticket']),
+      'supervision-record': id(DATASET_TOPICS['supervision-record']),
+    },
+    dlq: id(DLQ_TOPIC),
+  };
+}
+
+/** Checks a record against its dataset's Avro schema; returns the paths that do not fit. */
+export function validateRecord(dataset: Dataset, record: CanonicalRecord): string[] {
+  const misfits: string[] = [];
+  avroType(dataset).isValid(record, { errorHook: (path) => misfits.push(path.join('.') || '(record)') });
+  return misfits;
+}
+
+export interface EncodedOutcome {
+  outcome: Outcome;
+  topic: string;
+  message: Message;
+}
+
+/**
+ * Decodes raw messages, normalises them and encodes what comes out. A message that is not
+ * even a raw envelope becomes a dead letter too: nothing read is ever dropped.
+ */
+export async function normaliseMessages(
+  registry: SchemaRegistry,
+  schemas: OutputSchemas,
+  ctx: NormaliseContext,
+  topic: string,
+  partition: number,
+  messages: KafkaMessage[],
+): Promise<EncodedOutcome[]> {
+  const out: EncodedOutcome[] = [];
+  for (const message of messages) {
+    const at = { topic, partition, offset: message.offset };
+    let outcome: Outcome;
+    try {
+      const envelope = (await registry.decode(message.value!)) as RawEnvelope;
+      outcome = normaliseEnvelope(envelope, at, ctx);
+    } catch (err) {
+      outcome = undecodable(topic, at, message, ctx, err);
+    }
+    out.push(await encodeOutcome(registry, schemas, outcome));
+  }
+  return out;
+}
+
+function undecodable(topic: string, at: { topic: string; partition: number; offset: string }, message: KafkaMessage, ctx: NormaliseContext, err: unknown): Outcome {
+  const sourceId = topic.replace(/^raw\./, '');
+  return {
+    kind: 'dead',
+    key: `${at.topic}/${at.partition}/${at.offset}`,
+    letter: {
+      raw: { topic: at.topic, partition: at.partition, offset: Number(at.offset) },
+      source_id: sourceId,
+      dataset: ctx.sources.get(sourceId)?.dataset ?? 'unknown',
+      record_key: message.key?.toString('utf8') ?? null,
+      errors: [{ field: 'envelope', code: 'MALFORMED_ENVELOPE', message: `not a registered raw envelope: ${(err as Error).message}` }],
+      normaliser_version: normaliserVersion(ctx.sources.get(sourceId)),
+      failed_at: (ctx.now?.() ?? new Date()).toISOString(),
+    },
+  };
+}
+
+export async function encodeOutcome(registry: SchemaRegistry, schemas: OutputSchemas, outcome: Outcome): Promise<EncodedOutcome> {
+  if (outcome.kind === 'canonical') {
+    return {
+      outcome,
+      topic: DATASET_TOPICS[outcome.dataset],
+      message: { key: outcome.key, value: await registry.encode(schemas.canonical[outcome.dataset], outcome.record) },
+    };
+  }
+  return { outcome, topic: DLQ_TOPIC, message: { key: outcome.key, value: await registry.encode(schemas.dlq, outcome.letter) } };
+}
+
+/** Groups encoded outcomes into one `sendBatch` payload, topic by topic, order kept. */
+export function topicMessages(encoded: EncodedOutcome[]): Array<{ topic: string; messages: Message[] }> {
+  const byTopic = new Map<string, Message[]>();
+  for (const e of encoded) {
+    const list = byTopic.get(e.topic) ?? [];
+    list.push(e.message);
+    byTopic.set(e.topic, list);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/**
+ * Produces outcomes in one Kafka transaction, optionally with the consumer offsets that
+ * produced them: either all of it becomes visible to read_committed consumers, or none.
+ */
+export async function produceInTransaction(
+  producer: Producer,
+  encoded: EncodedOutcome[],
+  offsets?: { consumerGroupId: string; topic: string; partition: number; offset: string },
+): Promise<void> {
+  const transaction = await producer.transaction();
+  try {
+    if (encoded.length > 0) await transaction.sendBatch({ topicMessages: topicMessages(encoded), acks: -1 });
+    if (offsets) {
+      await transaction.sendOffsets({
+        consumerGroupId: offsets.consumerGroupId,
+        topics: [{ topic: offsets.topic, partitions: [{ partition: offsets.partition, offset: offsets.offset }] }],
+      });
+    }
+    await transaction.commit();
+  } catch (err) {
+    await transaction.abort().catch(() => undefined);
+    throw err;
+  }
+}
+
+export function transactionalProducer(kafka: Kafka, transactionalId: string): Producer {
+  return createProducer(kafka, { transactionalId, transactionTimeout: 60_000 });
+}

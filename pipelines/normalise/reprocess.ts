@@ -1,0 +1,96 @@
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+import { rawTopic } from '../../schemas/catalog';
+import { partitionRanges, PartitionRange, readRanges } from '../raw-reader';
+import { listDeadLetters, markResolved, DlqFilter } from './dlq-table';
+import type { NormaliserDeps } from './normaliser';
+import { Normaliser } from './normaliser';
+import { EncodedOutcome, normaliseMessages, prepareTopicsAndSchemas, produceInTransaction, transactionalProducer } from './outcomes';
+
+export interface ReprocessReport {
+  read: number;
+  canonical: number;
+  dead: number;
+  /** Dead letters that this run turned into canonical records. */
+  resolved: number;
+  /** The dead outcomes of this run, for the operator. */
+  failures: Array<{ raw: string; errors: Array<{ field: string; code: string; message: string }> }>;
+}
+
+/**
+ * Re-normalises stretches of raw topics with the current mappings: each batch is produced in
+ * one transaction, and every dead letter that now succeeds is marked resolved. Used by
+ * `replay normalise` (from a time) and `dlq retry` (exactly the failed offsets).
+ */
+async function reprocess(
+  deps: NormaliserDeps,
+  db: Knex,
+  topic: string,
+  ranges: PartitionRange[],
+  keep: (partition: number, offset: string) => boolean = () => true,
+): Promise<ReprocessReport> {
+  const { config, kafka, registry, sources } = deps;
+  const schemas = await prepareTopicsAndSchemas(config, kafka, registry, [...sources.keys()]);
+  const ctx = new Normaliser(deps).context();
+  const producer = transactionalProducer(kafka, `${config.normaliser.transactional_id}-reprocess-${crypto.randomUUID()}`);
+  await producer.connect();
+  const report: ReprocessReport = { read: 0, canonical: 0, dead: 0, resolved: 0, failures: [] };
+  try {
+    await readRanges(kafka, topic, ranges, async (partition, messages) => {
+      const chosen = messages.filter((m) => keep(partition, m.offset));
+      if (chosen.length === 0) return;
+      const encoded: EncodedOutcome[] = await normaliseMessages(registry, schemas, ctx, topic, partition, chosen);
+      await produceInTransaction(producer, encoded);
+      const resolved: Array<{ topic: string; partition: number; offset: number; recordId: string }> = [];
+      for (const e of encoded) {
+        if (e.outcome.kind === 'canonical') {
+          const lineage = e.outcome.record.lineage as { raw_offset: number };
+          resolved.push({ topic, partition, offset: lineage.raw_offset, recordId: e.outcome.key });
+        } else {
+          report.failures.push({ raw: e.outcome.key, errors: e.outcome.letter.errors });
+        }
+      }
+      report.read += chosen.length;
+      report.canonical += resolved.length;
+      report.dead += chosen.length - resolved.length;
+      report.resolved += await markResolved(db, resolved);
+    });
+  } finally {
+    await producer.disconnect();
+  }
+  return report;
+}
+
+/** `liandong replay normalise --source <id> --from <time|earliest>`. */
+export async function replaySource(deps: NormaliserDeps, db: Knex, sourceId: string, from: 'earliest' | Date): Promise<ReprocessReport> {
+  const topic = rawTopic(sourceId);
+  const ranges = await partitionRanges(deps.kafka, topic, from);
+  return reprocess(deps, db, topic, ranges);
+}
+
+/** `liandong dlq retry`: re-normalises exactly the raw records of the open dead letters chosen. */
+export async function retryDeadLetters(deps: NormaliserDeps, db: Knex, filter: DlqFilter): Promise<ReprocessReport & { selected: number }> {
+  const rows = await listDeadLetters(db, { ...filter, status: 'open' });
+  const total: ReprocessReport & { selected: number } = { read: 0, canonical: 0, dead: 0, resolved: 0, failures: [], selected: rows.length };
+  const byTopic = new Map<string, Map<number, Set<string>>>();
+  for (const row of rows) {
+    const partitions = byTopic.get(row.raw_topic) ?? new Map<number, Set<string>>();
+    const offsets = partitions.get(row.raw_partition) ?? new Set<string>();
+    offsets.add(String(row.raw_offset));
+    partitions.set(row.raw_partition, offsets);
+    byTopic.set(row.raw_topic, partitions);
+  }
+  for (const [topic, partitions] of byTopic) {
+    const ranges: PartitionRange[] = [...partitions].map(([partition, offsets]) => {
+      const sorted = [...offsets].map(BigInt).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      return { partition, from: sorted[0].toString(), to: sorted[sorted.length - 1].toString() };
+    });
+    const report = await reprocess(deps, db, topic, ranges, (partition, offset) => partitions.get(partition)?.has(offset) ?? false);
+    total.read += report.read;
+    total.canonical += report.canonical;
+    total.dead += report.dead;
+    total.resolved += report.resolved;
+    total.failures.push(...report.failures);
+  }
+  return total;
+}

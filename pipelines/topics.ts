@@ -1,0 +1,35 @@
+import type { Admin, ITopicConfig } from 'kafkajs';
+import type { Config } from '../lib/config';
+import { DATASET_TOPICS, DLQ_TOPIC, rawTopic } from '../schemas/catalog';
+
+/**
+ * The hub creates its topics itself (the broker never auto-creates them): canonical topics
+ * and the DLQ keep everything (downstream systems and warehouse rebuilds replay them from the
+ * start); raw topics hold personal data as received and keep it for a bounded time.
+ */
+export function wantedTopics(config: Config, sourceIds: readonly string[]): ITopicConfig[] {
+  const base = { numPartitions: config.topics.partitions, replicationFactor: config.topics.replication_factor };
+  const keepForever = [{ name: 'retention.ms', value: '-1' }];
+  const rawRetention = [{ name: 'retention.ms', value: String(config.topics.raw_retention_days * 86_400_000) }];
+  return [
+    ...Object.values(DATASET_TOPICS).map((topic) => ({ topic, ...base, configEntries: keepForever })),
+    { topic: DLQ_TOPIC, ...base, configEntries: keepForever },
+    ...[...new Set(sourceIds)].map((id) => ({ topic: rawTopic(id), ...base, configEntries: rawRetention })),
+  ];
+}
+
+/** Creates the topics that do not exist yet; returns their names. */
+export async function ensureTopics(admin: Admin, config: Config, sourceIds: readonly string[]): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = wantedTopics(config, sourceIds).filter((t) => !existing.has(t.topic));
+  if (missing.length === 0) return [];
+  try {
+    await admin.createTopics({ topics: missing, waitForLeaders: true });
+  } catch (err) {
+    // Another process may have created them in between; only a topic still missing is an error.
+    const now = new Set(await admin.listTopics());
+    const still = missing.filter((t) => !now.has(t.topic));
+    if (still.length > 0) throw err;
+  }
+  return missing.map((t) => t.topic);
+}

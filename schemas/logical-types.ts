@@ -1,0 +1,297 @@
+import { Type, types, type Schema } from 'avsc';
+import { ValidationError } from '../lib/errors';
+
+/**
+ * Avro logical types for avsc, so that records carry the values people read and compare:
+ *
+ * | Avro                         | JS value                                   |
+ * |------------------------------|--------------------------------------------|
+ * | bytes/fixed `decimal(p, s)`  | string with exactly `s` fraction digits: `"50000.00"` |
+ * | int `date`                   | `'YYYY-MM-DD'`: `'2025-06-04'`             |
+ * | long `timestamp-millis`      | ISO-8601 UTC with milliseconds: `'2025-06-04T06:30:00.000Z'` |
+ *
+ * Decimals never pass through binary floating point: the string is split into digits and
+ * encoded as the two's-complement big-endian unscaled integer (a `BigInt`), which is exactly
+ * what Java's `BigDecimal.unscaledValue().toByteArray()` writes. On input, dates and timestamps
+ * also take a number (days / epoch milliseconds), a timestamp also a `Date`, and a decimal a
+ * `bigint` (whole units); a decimal refuses JS numbers, which are binary floating point.
+ *
+ * @example
+ *   const type = Type.forSchema(schema, { logicalTypes: LOGICAL_TYPES });
+ *   type.fromBuffer(type.toBuffer({ fine_amount: '50000.00', decided_on: '2025-06-04' }));
+ */
+
+const MS_PER_DAY = 86_400_000;
+const INT_MIN = -(2 ** 31);
+const INT_MAX = 2 ** 31 - 1;
+
+/** The parameters a logical type reads from its schema (avsc passes the whole schema object). */
+interface LogicalSchema {
+  precision?: unknown;
+  scale?: unknown;
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value instanceof Date) return `Date(${Number.isNaN(value.getTime()) ? 'Invalid' : value.toISOString()})`;
+  if (value === null || value === undefined || typeof value !== 'object') return String(value);
+  return Object.prototype.toString.call(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// decimal
+
+const DECIMAL_PATTERN = /^([+-]?)(\d+)(?:\.(\d+))?$/;
+
+/** `decimal(precision, scale)` on `bytes` (or `fixed`) ↔ a decimal string with `scale` fraction digits. */
+export class DecimalType extends types.LogicalType {
+  readonly precision: number;
+  readonly scale: number;
+  private readonly limit: bigint;
+  private readonly fixedSize: number | undefined;
+
+  constructor(schema: Schema, opts?: unknown) {
+    super(schema, opts);
+    const { precision, scale = 0 } = schema as LogicalSchema;
+    if (!Number.isSafeInteger(precision) || (precision as number) < 1) {
+      throw new Error(`decimal: precision must be a positive integer, got ${JSON.stringify(precision)}`);
+    }
+    if (!Number.isSafeInteger(scale) || (scale as number) < 0 || (scale as number) > (precision as number)) {
+      throw new Error(`decimal: scale must be an integer between 0 and the precision, got ${JSON.stringify(scale)}`);
+    }
+    const underlying = this.underlyingType;
+    if (Type.isType(underlying, 'fixed')) {
+      this.fixedSize = (underlying as types.FixedType).size;
+    } else if (!Type.isType(underlying, 'bytes')) {
+      throw new Error(`decimal: the underlying type must be bytes or fixed, got ${underlying.typeName}`);
+    }
+    this.precision = precision as number;
+    this.scale = scale as number;
+    this.limit = 10n ** BigInt(this.precision);
+  }
+
+  /** The label used in error messages, e.g. `decimal(18,2)`. */
+  get label(): string {
+    return `decimal(${this.precision},${this.scale})`;
+  }
+
+  /** Parses a decimal string (or a bigint, taken as a whole number) into its unscaled integer. */
+  toUnscaled(value: unknown): bigint {
+    let unscaled: bigint;
+    if (typeof value === 'bigint') {
+      unscaled = value * 10n ** BigInt(this.scale);
+    } else if (typeof value === 'string') {
+      const match = DECIMAL_PATTERN.exec(value);
+      if (!match) {
+        throw new ValidationError(this.label, 'BAD_DECIMAL', `${show(value)} is not a plain decimal string such as "50000.00"`);
+      }
+      const [, sign, whole, fraction = ''] = match;
+      const excess = fraction.slice(this.scale);
+      if (/[^0]/.test(excess)) {
+        throw new ValidationError(this.label, 'BAD_DECIMAL', `${show(value)} has more than ${this.scale} fraction digits; round it before encoding`);
+      }
+      const digits = whole + fraction.slice(0, this.scale).padEnd(this.scale, '0');
+      unscaled = BigInt(digits) * (sign === '-' ? -1n : 1n);
+    } else if (typeof value === 'number') {
+      throw new ValidationError(this.label, 'BAD_DECIMAL', `${value} is a binary floating-point number; pass decimals as strings (e.g. "${value}")`);
+    } else {
+      throw new ValidationError(this.label, 'BAD_DECIMAL', `${show(value)} is not a decimal string`);
+    }
+    if (unscaled >= this.limit || unscaled <= -this.limit) {
+      throw new ValidationError(this.label, 'BAD_DECIMAL', `${show(value)} has more than ${this.precision} significant digits`);
+    }
+    return unscaled;
+  }
+
+  /** Formats an unscaled integer as the canonical decimal string. */
+  fromUnscaled(unscaled: bigint): string {
+    const negative = unscaled < 0n;
+    const digits = (negative ? -unscaled : unscaled).toString().padStart(this.scale + 1, '0');
+    const whole = digits.slice(0, digits.length - this.scale);
+    const fraction = digits.slice(digits.length - this.scale);
+    return (negative ? '-' : '') + whole + (this.scale > 0 ? `.${fraction}` : '');
+  }
+
+  protected override _fromValue(buf: Buffer): string {
+    return this.fromUnscaled(fromTwosComplement(buf));
+  }
+
+  protected override _toValue(value: unknown): Buffer {
+    const bytes = toTwosComplement(this.toUnscaled(value));
+    if (this.fixedSize === undefined) return bytes;
+    if (bytes.length > this.fixedSize) {
+      throw new ValidationError(this.label, 'BAD_DECIMAL', `${show(value)} does not fit in ${this.fixedSize} bytes`);
+    }
+    // Sign-extend to the fixed size.
+    const out = Buffer.alloc(this.fixedSize, bytes[0] & 0x80 ? 0xff : 0x00);
+    bytes.copy(out, this.fixedSize - bytes.length);
+    return out;
+  }
+
+  protected override _resolve(writer: Type): ((value: unknown) => string) | undefined {
+    if (writer instanceof DecimalType) {
+      // Same scale only (as in Avro's own rules); re-check against this reader's precision.
+      if (writer.scale !== this.scale) return undefined;
+      return (value) => this.fromUnscaled(this.toUnscaled(value));
+    }
+    if (Type.isType(writer, 'bytes', 'fixed')) return (value) => this._fromValue(value as Buffer);
+    return undefined;
+  }
+
+  protected override _export(schema: Schema): void {
+    Object.assign(schema, { precision: this.precision, scale: this.scale });
+  }
+
+  /** Numeric order (the bytes' lexicographic order is not the numbers' order). */
+  override compare(a: unknown, b: unknown): number {
+    const x = this.toUnscaled(a);
+    const y = this.toUnscaled(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+}
+
+/** Minimal two's-complement big-endian bytes, as Java's `BigInteger.toByteArray()`. */
+export function toTwosComplement(n: bigint): Buffer {
+  let bytes = 1;
+  // The smallest width whose signed range holds n.
+  while (n >= 1n << BigInt(8 * bytes - 1) || n < -(1n << BigInt(8 * bytes - 1))) bytes += 1;
+  const unsigned = n < 0n ? (1n << BigInt(8 * bytes)) + n : n;
+  return Buffer.from(unsigned.toString(16).padStart(bytes * 2, '0'), 'hex');
+}
+
+/** The signed integer held in two's-complement big-endian bytes (empty bytes read as 0). */
+export function fromTwosComplement(buf: Buffer): bigint {
+  if (buf.length === 0) return 0n;
+  const unsigned = BigInt(`0x${buf.toString('hex')}`);
+  return buf[0] & 0x80 ? unsigned - (1n << BigInt(8 * buf.length)) : unsigned;
+}
+
+// ---------------------------------------------------------------------------------------------
+// date
+
+const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** `date` on `int` (days since 1970-01-01) ↔ `'YYYY-MM-DD'`. */
+export class DateType extends types.LogicalType {
+  constructor(schema: Schema, opts?: unknown) {
+    super(schema, opts);
+    if (!Type.isType(this.underlyingType, 'int')) throw new Error(`date: the underlying type must be int, got ${this.underlyingType.typeName}`);
+  }
+
+  protected override _fromValue(days: number): string {
+    return formatDays(days);
+  }
+
+  protected override _toValue(value: unknown): number {
+    if (typeof value === 'number') {
+      if (Number.isInteger(value) && value >= INT_MIN && value <= INT_MAX) return value;
+      throw new ValidationError('date', 'BAD_DATE', `${value} is not a whole number of days since 1970-01-01 in the int range`);
+    }
+    if (typeof value === 'string') return parseDate(value);
+    throw new ValidationError('date', 'BAD_DATE', `${show(value)} is not a 'YYYY-MM-DD' string or a number of days`);
+  }
+
+  protected override _resolve(writer: Type): ((value: unknown) => string) | undefined {
+    if (writer instanceof DateType) return (value) => value as string;
+    if (Type.isType(writer, 'int')) return (value) => formatDays(value as number);
+    return undefined;
+  }
+}
+
+/** Days since 1970-01-01 of a real calendar date written `YYYY-MM-DD`. */
+export function parseDate(text: string): number {
+  const match = DATE_PATTERN.exec(text);
+  const ms = match ? utcMillis(Number(match[1]), Number(match[2]), Number(match[3]), 0, 0, 0, 0) : undefined;
+  if (ms === undefined) throw new ValidationError('date', 'BAD_DATE', `${JSON.stringify(text)} is not a calendar date written YYYY-MM-DD`);
+  return ms / MS_PER_DAY;
+}
+
+export function formatDays(days: number): string {
+  return isoYear(new Date(days * MS_PER_DAY)).split('T')[0];
+}
+
+// ---------------------------------------------------------------------------------------------
+// timestamp-millis
+
+// Date and time with an explicit offset; seconds and up to 3 fraction digits are optional.
+const TIMESTAMP_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** `timestamp-millis` on `long` ↔ ISO-8601 UTC with milliseconds, `'2025-06-04T06:30:00.000Z'`. */
+export class TimestampMillisType extends types.LogicalType {
+  constructor(schema: Schema, opts?: unknown) {
+    super(schema, opts);
+    if (!Type.isType(this.underlyingType, 'long')) throw new Error(`timestamp-millis: the underlying type must be long, got ${this.underlyingType.typeName}`);
+  }
+
+  protected override _fromValue(ms: number): string {
+    return formatMillis(ms);
+  }
+
+  protected override _toValue(value: unknown): number {
+    if (typeof value === 'number') {
+      if (Number.isSafeInteger(value)) return value;
+      throw new ValidationError('timestamp-millis', 'BAD_TIMESTAMP', `${value} is not a whole number of epoch milliseconds`);
+    }
+    if (value instanceof Date && !Number.isNaN(value.getTime())) return value.getTime();
+    if (typeof value === 'string') return parseTimestamp(value);
+    throw new ValidationError('timestamp-millis', 'BAD_TIMESTAMP', `${show(value)} is not an ISO-8601 timestamp, a Date or epoch milliseconds`);
+  }
+
+  protected override _resolve(writer: Type): ((value: unknown) => string) | undefined {
+    if (writer instanceof TimestampMillisType) return (value) => value as string;
+    if (Type.isType(writer, 'long', 'int')) return (value) => formatMillis(value as number);
+    return undefined;
+  }
+}
+
+/**
+ * Epoch milliseconds of an ISO-8601 timestamp with an explicit offset (`Z` or `±hh:mm`).
+ * Local times without an offset are refused: the hub never guesses a time zone.
+ */
+export function parseTimestamp(text: string): number {
+  const m = TIMESTAMP_PATTERN.exec(text);
+  const local = m ? utcMillis(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0), Number((m[7] ?? '').padEnd(3, '0'))) : undefined;
+  const offset = m ? parseOffset(m[8]) : undefined;
+  if (local === undefined || offset === undefined) {
+    throw new ValidationError('timestamp-millis', 'BAD_TIMESTAMP', `${JSON.stringify(text)} is not an ISO-8601 timestamp with an offset, e.g. "2025-06-04T14:30:00+08:00"`);
+  }
+  return local - offset;
+}
+
+export function formatMillis(ms: number): string {
+  return isoYear(new Date(ms));
+}
+
+function parseOffset(text: string): number | undefined {
+  if (text === 'Z') return 0;
+  const hours = Number(text.slice(1, 3));
+  const minutes = Number(text.slice(4, 6));
+  if (hours > 23 || minutes > 59) return undefined;
+  return (text[0] === '-' ? -1 : 1) * (hours * 60 + minutes) * 60_000;
+}
+
+/** UTC milliseconds of the given wall-clock fields, or undefined when any is out of range (2025-02-30, 24:00). */
+function utcMillis(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number): number | undefined {
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const date = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, does not map years 0–99 to 1900–1999.
+  date.setUTCFullYear(year, month - 1, day);
+  if (date.getUTCDate() !== day) return undefined; // rolled over: no such day in that month
+  return date.getTime() + ((hour * 60 + minute) * 60 + second) * 1000 + ms;
+}
+
+function isoYear(date: Date): string {
+  if (Number.isNaN(date.getTime())) throw new RangeError('value is outside the range of JavaScript dates');
+  return date.toISOString();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** The map to pass as avsc's `logicalTypes` option (and the registry client's `forSchemaOptions`). */
+export const LOGICAL_TYPES: Readonly<Record<'decimal' | 'date' | 'timestamp-millis', new (schema: Schema, opts?: unknown) => types.LogicalType>> =
+  Object.freeze({
+    decimal: DecimalType,
+    date: DateType,
+    'timestamp-millis': TimestampMillisType,
+  });
