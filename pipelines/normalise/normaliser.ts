@@ -2,6 +2,7 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/log';
+import { rawTopic } from '../../schemas/catalog';
 import type { SourceDefinition } from './mapping';
 import type { NormaliseContext } from './normalise-record';
 import { normaliseMessages, OutputSchemas, prepareTopicsAndSchemas, produceInTransaction, transactionalProducer, validateRecord } from './outcomes';
@@ -23,7 +24,7 @@ export interface NormaliserDeps {
 }
 
 /**
- * The normaliser: consumes every `raw.*` topic (read_committed), turns each batch into
+ * The normaliser: consumes the raw topic of every configured source (read_committed), turns each batch into
  * canonical records and dead letters, and produces them together with the consumed offsets
  * in one Kafka transaction — exactly once from raw to canonical. A crash before the commit
  * aborts the transaction and the batch is read again; after it, nothing is read twice.
@@ -55,7 +56,8 @@ export class Normaliser {
     const producer = this.producer;
     this.consumer = kafka.consumer({ groupId: config.normaliser.group_id, readUncommitted: false, maxBytesPerPartition: 4 * 1024 * 1024 });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [/^raw\..+/], fromBeginning: true });
+    // The raw topics of the configured sources: a raw topic without a definition has no mapping to apply.
+    await this.consumer.subscribe({ topics: sourceIds.map(rawTopic), fromBeginning: true });
     const ctx = this.context();
     const groupId = config.normaliser.group_id;
     await this.consumer.run({

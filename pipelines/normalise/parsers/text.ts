@@ -138,7 +138,7 @@ export function readNumeral(text: string): NumeralResult {
         digits += next.value.coef.toString();
         i += 1;
       }
-      if (digits === '' || sawFraction) return { ok: false, reason: 'malformed decimal point 点' };
+      if (digits === '' || sawFraction || !sawAnyNumber) return { ok: false, reason: 'malformed decimal point 点' };
       const frac = decimalOf(BigInt(digits), digits.length);
       if (current !== null) current = addDecimal(current, frac);
       else if (!isZero(section)) section = addDecimal(section, frac);
