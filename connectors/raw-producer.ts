@@ -1,6 +1,6 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka, Producer, RecordMetadata } from 'kafkajs';
-import { createProducer } from '../lib/kafka-client';
+import { chunkTopicMessages, createProducer } from '../lib/kafka-client';
 import { rawTopic, subjectFor } from '../schemas/catalog';
 import type { RawEnvelope } from '../pipelines/raw-envelope';
 
@@ -44,6 +44,10 @@ export class RawProducer {
       list.push({ key: envelope.record_key, value });
       byTopic.set(topic, list);
     }
-    return this.producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: -1 });
+    const results: RecordMetadata[] = [];
+    for (const chunk of chunkTopicMessages([...byTopic].map(([topic, messages]) => ({ topic, messages })))) {
+      results.push(...(await this.producer.sendBatch({ topicMessages: chunk, acks: -1 })));
+    }
+    return results;
   }
 }

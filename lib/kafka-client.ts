@@ -72,3 +72,43 @@ export async function kafkaReady(kafka: Kafka): Promise<{ brokers: number; contr
     await admin.disconnect();
   }
 }
+
+/** Stay well under the broker's default 1 MiB limit on one record batch. */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+/**
+ * Splits topic messages into groups whose values and keys add up to at most `maxBytes`,
+ * because kafkajs sends all messages of a partition as one record batch and the broker
+ * refuses a batch above its `message.max.bytes`.
+ */
+export function chunkTopicMessages<M extends { key?: Buffer | string | null; value: Buffer | string | null }>(
+  topicMessages: Array<{ topic: string; messages: M[] }>,
+  maxBytes = MAX_REQUEST_BYTES,
+): Array<Array<{ topic: string; messages: M[] }>> {
+  const chunks: Array<Array<{ topic: string; messages: M[] }>> = [];
+  let current: Array<{ topic: string; messages: M[] }> = [];
+  let size = 0;
+  for (const { topic, messages } of topicMessages) {
+    let group: M[] = [];
+    for (const message of messages) {
+      const bytes = byteLength(message.value) + byteLength(message.key ?? null) + 64;
+      if (size + bytes > maxBytes && (group.length > 0 || current.length > 0)) {
+        if (group.length > 0) current.push({ topic, messages: group });
+        chunks.push(current);
+        current = [];
+        group = [];
+        size = 0;
+      }
+      group.push(message);
+      size += bytes;
+    }
+    if (group.length > 0) current.push({ topic, messages: group });
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+function byteLength(value: Buffer | string | null): number {
+  if (value === null) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}

@@ -31,7 +31,15 @@ export interface DlqRow {
  */
 export async function upsertDeadLetters(db: Knex, letters: DeadLetter[]): Promise<void> {
   if (letters.length === 0) return;
-  const rows = letters.map((l) => ({
+  // One row per raw position: the latest letter wins, and every letter counts as an attempt.
+  const byPosition = new Map<string, { letter: DeadLetter; attempts: number }>();
+  for (const letter of letters) {
+    const key = `${letter.raw.topic}/${letter.raw.partition}/${letter.raw.offset}`;
+    const seen = byPosition.get(key);
+    if (!seen) byPosition.set(key, { letter, attempts: 1 });
+    else byPosition.set(key, { letter: letter.failed_at >= seen.letter.failed_at ? letter : seen.letter, attempts: seen.attempts + 1 });
+  }
+  const rows = [...byPosition.values()].map(({ letter: l, attempts }) => ({
     raw_topic: l.raw.topic,
     raw_partition: l.raw.partition,
     raw_offset: l.raw.offset,
@@ -40,16 +48,17 @@ export async function upsertDeadLetters(db: Knex, letters: DeadLetter[]): Promis
     record_key: l.record_key,
     errors: l.errors,
     normaliser_version: l.normaliser_version,
-    first_failed_at: l.failed_at,
     failed_at: l.failed_at,
+    attempts,
   }));
   await db.raw(
-    `insert into ops.dlq (raw_topic, raw_partition, raw_offset, source_id, dataset, record_key, errors, normaliser_version, first_failed_at, failed_at)
-     select * from jsonb_to_recordset(?::jsonb) as r(raw_topic text, raw_partition int, raw_offset bigint, source_id text, dataset text,
-       record_key text, errors jsonb, normaliser_version text, first_failed_at timestamptz, failed_at timestamptz)
+    `insert into ops.dlq (raw_topic, raw_partition, raw_offset, source_id, dataset, record_key, errors, normaliser_version, first_failed_at, failed_at, attempts)
+     select raw_topic, raw_partition, raw_offset, source_id, dataset, record_key, errors, normaliser_version, failed_at, failed_at, attempts
+     from jsonb_to_recordset(?::jsonb) as r(raw_topic text, raw_partition int, raw_offset bigint, source_id text, dataset text,
+       record_key text, errors jsonb, normaliser_version text, failed_at timestamptz, attempts int)
      on conflict (raw_topic, raw_partition, raw_offset) do update set
        errors = excluded.errors, normaliser_version = excluded.normaliser_version, failed_at = excluded.failed_at,
-       attempts = ops.dlq.attempts + 1
+       attempts = ops.dlq.attempts + excluded.attempts
      where ops.dlq.status = 'open' and excluded.failed_at > ops.dlq.failed_at`,
     [JSON.stringify(rows)],
   );

@@ -1,7 +1,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Config } from '../../lib/config';
-import { createProducer } from '../../lib/kafka-client';
+import { chunkTopicMessages, createProducer } from '../../lib/kafka-client';
 import { avroType, DATASET_TOPICS, DLQ_TOPIC, registerAll, subjectFor } from '../../schemas/catalog';
 import type { RawEnvelope } from '../raw-envelope';
 import { ensureTopics } from '../topics';
@@ -129,7 +129,7 @@ export async function produceInTransaction(
 ): Promise<void> {
   const transaction = await producer.transaction();
   try {
-    if (encoded.length > 0) await transaction.sendBatch({ topicMessages: topicMessages(encoded), acks: -1 });
+    for (const chunk of chunkTopicMessages(topicMessages(encoded))) await transaction.sendBatch({ topicMessages: chunk, acks: -1 });
     if (offsets) {
       await transaction.sendOffsets({
         consumerGroupId: offsets.consumerGroupId,
