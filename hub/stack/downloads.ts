@@ -23,9 +23,9 @@ function mavenRepo(cacheDir: string): string {
   return path.join(cacheDir, 'maven-repo');
 }
 
-async function runMaven(service: string, what: string, args: string[], dl: Downloads): Promise<void> {
+async function runMaven(service: string, what: string, args: string[], dl: Downloads, pom = KAFKA_POM): Promise<void> {
   const mvn = ensureMaven(service);
-  const result = await runAsync(mvn, ['-B', '-q', `-Dmaven.repo.local=${mavenRepo(dl.cacheDir)}`, '-f', KAFKA_POM, ...args], {
+  const result = await runAsync(mvn, ['-B', '-q', `-Dmaven.repo.local=${mavenRepo(dl.cacheDir)}`, '-f', pom, ...args], {
     timeoutMs: 20 * 60_000,
   });
   fs.appendFileSync(dl.logFile, `$ mvn ${args.join(' ')}\n${result.stdout}${result.stderr}\n`);
@@ -92,4 +92,21 @@ export async function ensureApicurio(dl: Downloads): Promise<{ home: string; run
   fs.renameSync(partial, home);
   fs.writeFileSync(path.join(home, '.complete'), new Date().toISOString());
   return { home, runnerJar };
+}
+
+/**
+ * The runtime jars of a small Maven project of the hub's own (e.g. the Avro tools used to
+ * check our messages with an independent implementation), cached like the services.
+ */
+export async function ensureMavenLibs(dl: Downloads, name: string, pom: string): Promise<string> {
+  const home = path.join(dl.cacheDir, name);
+  const libs = path.join(home, 'libs');
+  if (fs.existsSync(path.join(home, '.complete'))) return libs;
+  fs.rmSync(home, { recursive: true, force: true });
+  const partial = `${home}.partial`;
+  fs.rmSync(partial, { recursive: true, force: true });
+  await runMaven('tools', `the dependencies of ${pom}`, ['dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${path.join(partial, 'libs')}`], dl, pom);
+  fs.renameSync(partial, home);
+  fs.writeFileSync(path.join(home, '.complete'), new Date().toISOString());
+  return libs;
 }
