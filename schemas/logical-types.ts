@@ -46,6 +46,19 @@ const DECIMAL_PATTERN = /^([+-]?)(\d+)(?:\.(\d+))?$/;
 
 /** `decimal(precision, scale)` on `bytes` (or `fixed`) ↔ a decimal string with `scale` fraction digits. */
 export class DecimalType extends types.LogicalType {
+  /**
+   * avsc asks every logical branch of a union whether it takes a value, null included, and
+   * its default check does so by converting and catching the error. Answering for null up
+   * front keeps nullable logical fields cheap (no exception per record).
+   */
+  _check(value: unknown, flags?: unknown, hook?: (value: unknown, type: Type) => void, path?: string[]): boolean {
+    if (value === null || value === undefined) {
+      hook?.(value, this);
+      return false;
+    }
+    return (types.LogicalType.prototype as unknown as { _check: (...args: unknown[]) => boolean })._check.call(this, value, flags, hook, path);
+  }
+
   readonly precision: number;
   readonly scale: number;
   private readonly limit: bigint;
@@ -174,6 +187,19 @@ const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** `date` on `int` (days since 1970-01-01) ↔ `'YYYY-MM-DD'`. */
 export class DateType extends types.LogicalType {
+  /**
+   * avsc asks every logical branch of a union whether it takes a value, null included, and
+   * its default check does so by converting and catching the error. Answering for null up
+   * front keeps nullable logical fields cheap (no exception per record).
+   */
+  _check(value: unknown, flags?: unknown, hook?: (value: unknown, type: Type) => void, path?: string[]): boolean {
+    if (value === null || value === undefined) {
+      hook?.(value, this);
+      return false;
+    }
+    return (types.LogicalType.prototype as unknown as { _check: (...args: unknown[]) => boolean })._check.call(this, value, flags, hook, path);
+  }
+
   constructor(schema: Schema, opts?: unknown) {
     super(schema, opts);
     if (!Type.isType(this.underlyingType, 'int')) throw new Error(`date: the underlying type must be int, got ${this.underlyingType.typeName}`);
@@ -219,6 +245,19 @@ const TIMESTAMP_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?
 
 /** `timestamp-millis` on `long` ↔ ISO-8601 UTC with milliseconds, `'2025-06-04T06:30:00.000Z'`. */
 export class TimestampMillisType extends types.LogicalType {
+  /**
+   * avsc asks every logical branch of a union whether it takes a value, null included, and
+   * its default check does so by converting and catching the error. Answering for null up
+   * front keeps nullable logical fields cheap (no exception per record).
+   */
+  _check(value: unknown, flags?: unknown, hook?: (value: unknown, type: Type) => void, path?: string[]): boolean {
+    if (value === null || value === undefined) {
+      hook?.(value, this);
+      return false;
+    }
+    return (types.LogicalType.prototype as unknown as { _check: (...args: unknown[]) => boolean })._check.call(this, value, flags, hook, path);
+  }
+
   constructor(schema: Schema, opts?: unknown) {
     super(schema, opts);
     if (!Type.isType(this.underlyingType, 'long')) throw new Error(`timestamp-millis: the underlying type must be long, got ${this.underlyingType.typeName}`);

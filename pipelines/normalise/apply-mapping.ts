@@ -62,6 +62,19 @@ function renderTemplate(template: string, payload: Record<string, unknown>, valu
   return missing ? { missing } : { text };
 }
 
+const orderCache = new WeakMap<SourceDefinition, Array<[string, FieldRule]>>();
+
+/** Templates may refer to canonical values, so they run after direct fields. */
+function orderedRules(source: SourceDefinition): Array<[string, FieldRule]> {
+  let ordered = orderCache.get(source);
+  if (!ordered) {
+    const rules = Object.entries(source.mapping.fields);
+    ordered = [...rules.filter(([, r]) => r.template === undefined), ...rules.filter(([, r]) => r.template !== undefined)];
+    orderCache.set(source, ordered);
+  }
+  return ordered;
+}
+
 function defaultParser(spec: FieldSpec): ParserName {
   return spec.kind;
 }
@@ -73,9 +86,7 @@ function defaultParser(spec: FieldSpec): ParserName {
 export function applyMapping(source: SourceDefinition, payload: Record<string, unknown>, ctx: ParserContext): MappedFields {
   const specs = CANONICAL_FIELDS[source.dataset as Dataset];
   const out: MappedFields = { values: new Map(), measures: [], warnings: [], errors: [], personNames: [] };
-  const rules = Object.entries(source.mapping.fields);
-  // Templates may refer to canonical values, so they run after direct fields.
-  const ordered = [...rules.filter(([, r]) => r.template === undefined), ...rules.filter(([, r]) => r.template !== undefined)];
+  const ordered = orderedRules(source);
 
   for (const [target, rule] of ordered) {
     const spec = specs[target];

@@ -1,6 +1,6 @@
 import { CANONICAL_FIELDS, Dataset, FieldSpec } from './canonical-fields';
 import type { MappedFields } from './apply-mapping';
-import { lookupRegion } from './parsers';
+import { lookupRegion } from './parsers/parse-region';
 import { maskNamesInText, maskPersonName } from './pii';
 
 export interface Lineage {
@@ -81,22 +81,34 @@ function addPeriod(isoDate: string, period: { months: number; days: number }): s
  * not send, parties with their kind inferred and individuals' names masked (also inside
  * free text), the reply deadline computed when missing, lineage and warnings.
  */
+/** Per dataset, its top-level fields and its free-text fields, listed once. */
+const LAYOUT = Object.fromEntries(
+  (Object.keys(CANONICAL_FIELDS) as Dataset[]).map((dataset) => {
+    const entries = Object.entries(CANONICAL_FIELDS[dataset]);
+    return [
+      dataset,
+      {
+        topLevel: entries.filter(([path]) => !path.includes('.')),
+        text: entries.filter(([, spec]) => spec.kind === 'text').map(([path]) => path),
+        parties: PARTY_PREFIXES.filter((prefix) => `${prefix}.kind` in CANONICAL_FIELDS[dataset]),
+      },
+    ];
+  }),
+) as Record<Dataset, { topLevel: Array<[string, FieldSpec]>; text: string[]; parties: string[] }>;
+
 export function buildRecord(dataset: Dataset, mapped: MappedFields, ctx: BuildContext): CanonicalRecord {
-  const specs = CANONICAL_FIELDS[dataset];
+  const layout = LAYOUT[dataset];
   const values = mapped.values;
   const warnings = [...mapped.warnings];
   const personNames = [...mapped.personNames];
   const record: CanonicalRecord = {};
 
-  for (const prefix of PARTY_PREFIXES) {
-    if (`${prefix}.kind` in specs) record[prefix] = buildParty(prefix, values, personNames);
-  }
+  for (const prefix of layout.parties) record[prefix] = buildParty(prefix, values, personNames);
   if (dataset === 'enforcement-case' && record.party === null) {
     record.party = { kind: 'UNKNOWN', name: null, uscc: null, id_hash: null, id_masked: null, region_code: null };
   }
 
-  for (const [path, spec] of Object.entries(specs)) {
-    if (path.includes('.')) continue;
+  for (const [path, spec] of layout.topLevel) {
     if (spec.kind === 'id_number' || spec.kind === 'phone') {
       record[`${path}_hash`] = values.get(`${path}_hash`) ?? null;
       record[`${path}_masked`] = values.get(`${path}_masked`) ?? null;
@@ -106,8 +118,8 @@ export function buildRecord(dataset: Dataset, mapped: MappedFields, ctx: BuildCo
       record[path] = values.has(path) ? values.get(path) : defaultFor(spec);
     }
   }
-  for (const [path, spec] of Object.entries(specs)) {
-    if (spec.kind === 'text' && typeof record[path] === 'string') record[path] = maskNamesInText(record[path] as string, personNames);
+  if (personNames.length > 0) {
+    for (const path of layout.text) if (typeof record[path] === 'string') record[path] = maskNamesInText(record[path] as string, personNames);
   }
 
   if (dataset === 'enforcement-case') record.measures = mapped.measures;

@@ -1,22 +1,15 @@
 import type { FieldSpec } from './canonical-fields';
 import type { FieldRule, MeasureRule, ParserName } from './mapping';
-import {
-  DEFAULT_ENUM_LABELS,
-  lookupRegion,
-  mapEnum,
-  maskPiiInText,
-  parseArea,
-  parseDate,
-  parseIdNumber,
-  parseMoney,
-  parsePhone,
-  parseTimestamp,
-  parseUscc,
-  parseVolume,
-  parseWeight,
-  regionFromAddress,
-  toHalfWidth,
-} from './parsers';
+import { DEFAULT_ENUM_LABELS, mapEnum } from './parsers/map-enum';
+import { maskPiiInText } from './parsers/mask-text';
+import { parseDate, parseTimestamp } from './parsers/parse-date';
+import { parseIdNumber } from './parsers/parse-id-number';
+import { parseMoney } from './parsers/parse-money';
+import { parsePhone } from './parsers/parse-phone';
+import { parseArea, parseVolume, parseWeight } from './parsers/parse-quantity';
+import { lookupRegion, regionFromAddress } from './parsers/parse-region';
+import { parseUscc } from './parsers/parse-uscc';
+import { toHalfWidth } from './parsers/text';
 import { maskPersonName } from './pii';
 
 /** What every field parser may use besides the value: the PII key and today's date. */
@@ -62,9 +55,18 @@ function escapeClass(chars: string): string {
   return chars.replace(/[\\\]^-]/g, '\\$&');
 }
 
+const mergedTables = new WeakMap<FieldRule | MeasureRule, Record<string, string>>();
+
+/** The built-in labels of the field's enum with the rule's own `map` over them (built once per rule). */
 function enumTable(spec: FieldSpec, rule: FieldRule | MeasureRule): Record<string, string> {
   const defaults = spec.labels ? (DEFAULT_ENUM_LABELS as Record<string, Record<string, string>>)[spec.labels] ?? {} : {};
-  return { ...defaults, ...(rule.map ?? {}) };
+  if (!rule.map) return defaults;
+  let table = mergedTables.get(rule);
+  if (!table) {
+    table = { ...defaults, ...rule.map };
+    mergedTables.set(rule, table);
+  }
+  return table;
 }
 
 const BOOLEAN_WORDS: Record<string, boolean> = {

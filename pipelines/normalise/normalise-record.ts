@@ -31,9 +31,14 @@ export interface NormaliseContext {
   sources: Map<string, SourceDefinition>;
   piiSecret: string;
   replyDeadlines: Record<string, { months: number; days: number }>;
-  /** Checks a finished record against its Avro schema; returns the paths that do not fit. */
-  validate: (dataset: Dataset, record: CanonicalRecord) => string[];
+  /**
+   * Checks a finished record against its Avro schema; returns the paths that do not fit.
+   * The Kafka path leaves it out: encoding checks the record anyway (see outcomes.ts).
+   */
+  validate?: (dataset: Dataset, record: CanonicalRecord) => string[];
   now?: () => Date;
+  /** 'YYYY-MM-DD' in Shanghai, when the caller computed it once for a whole batch. */
+  today?: string;
 }
 
 /** 'YYYY-MM-DD' in Asia/Shanghai (UTC+8, no daylight saving). */
@@ -43,6 +48,35 @@ export function shanghaiDate(at: Date): string {
 
 export function normaliserVersion(source: SourceDefinition | undefined): string {
   return source ? `${NORMALISER_VERSION}+${source.mappingHash}` : NORMALISER_VERSION;
+}
+
+export function schemaViolations(dataset: string, paths: string[]): FieldError[] {
+  return paths.map((path) => ({ field: path, code: 'SCHEMA_VIOLATION', message: `${path} does not fit the ${dataset} schema` }));
+}
+
+/** The dead letter of the raw message at `at`. */
+export function deadOutcome(
+  at: RawCoordinates,
+  sourceId: string,
+  dataset: string,
+  recordKey: string | null,
+  version: string,
+  errors: FieldError[],
+  now: Date,
+): Outcome {
+  return {
+    kind: 'dead',
+    key: `${at.topic}/${at.partition}/${at.offset}`,
+    letter: {
+      raw: { topic: at.topic, partition: at.partition, offset: Number(at.offset) },
+      source_id: sourceId,
+      dataset,
+      record_key: recordKey,
+      errors,
+      normaliser_version: version,
+      failed_at: now.toISOString(),
+    },
+  };
 }
 
 /** JSON.parse's own messages quote the payload, which may hold personal data: keep only the position. */
@@ -60,19 +94,7 @@ export function normaliseEnvelope(envelope: RawEnvelope, at: RawCoordinates, ctx
   const now = ctx.now?.() ?? new Date();
   const source = ctx.sources.get(envelope.source_id);
   const version = normaliserVersion(source);
-  const dead = (errors: FieldError[]): Outcome => ({
-    kind: 'dead',
-    key: `${at.topic}/${at.partition}/${at.offset}`,
-    letter: {
-      raw: { topic: at.topic, partition: at.partition, offset: Number(at.offset) },
-      source_id: envelope.source_id,
-      dataset: envelope.dataset,
-      record_key: envelope.record_key ?? null,
-      errors,
-      normaliser_version: version,
-      failed_at: now.toISOString(),
-    },
-  });
+  const dead = (errors: FieldError[]): Outcome => deadOutcome(at, envelope.source_id, envelope.dataset, envelope.record_key ?? null, version, errors, now);
 
   if (!source) return dead([{ field: 'source_id', code: 'UNKNOWN_SOURCE', message: `no source definition for ${envelope.source_id}` }]);
   if (!DATASETS.includes(envelope.dataset) || envelope.dataset !== source.dataset) {
@@ -91,7 +113,7 @@ export function normaliseEnvelope(envelope: RawEnvelope, at: RawCoordinates, ctx
     return dead([{ field: 'payload', code: 'MALFORMED_JSON', message: 'payload must be a JSON object (one record)' }]);
   }
 
-  const mapped = applyMapping(source, payload as Record<string, unknown>, { piiSecret: ctx.piiSecret, today: shanghaiDate(now) });
+  const mapped = applyMapping(source, payload as Record<string, unknown>, { piiSecret: ctx.piiSecret, today: ctx.today ?? shanghaiDate(now) });
   if (mapped.errors.length > 0) return dead(mapped.errors);
 
   const record = buildRecord(source.dataset, mapped, {
@@ -106,9 +128,7 @@ export function normaliseEnvelope(envelope: RawEnvelope, at: RawCoordinates, ctx
     receivedAt: envelope.received_at,
     replyDeadlines: ctx.replyDeadlines,
   });
-  const misfits = ctx.validate(source.dataset, record);
-  if (misfits.length > 0) {
-    return dead(misfits.map((path) => ({ field: path, code: 'SCHEMA_VIOLATION', message: `${path} does not fit the ${source.dataset} schema` })));
-  }
+  const misfits = ctx.validate?.(source.dataset, record) ?? [];
+  if (misfits.length > 0) return dead(schemaViolations(source.dataset, misfits));
   return { kind: 'canonical', dataset: source.dataset, key: String(record[RECORD_ID_FIELD[source.dataset]]), record };
 }

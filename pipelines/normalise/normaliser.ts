@@ -5,7 +5,7 @@ import type { Logger } from '../../lib/log';
 import { rawTopic } from '../../schemas/catalog';
 import type { SourceDefinition } from './mapping';
 import type { NormaliseContext } from './normalise-record';
-import { normaliseMessages, OutputSchemas, prepareTopicsAndSchemas, produceInTransaction, transactionalProducer, validateRecord } from './outcomes';
+import { normaliseMessages, OutputSchemas, outputCodec, prepareTopicsAndSchemas, produceInTransaction, transactionalProducer, validateRecord } from './outcomes';
 
 export interface NormaliserStats {
   read: number;
@@ -51,6 +51,7 @@ export class Normaliser {
     const sourceIds = [...this.deps.sources.keys()];
     this.schemas = await prepareTopicsAndSchemas(config, kafka, registry, sourceIds);
     const schemas = this.schemas;
+    const codec = await outputCodec(registry, schemas);
     this.producer = transactionalProducer(kafka, config.normaliser.transactional_id);
     await this.producer.connect();
     const producer = this.producer;
@@ -65,7 +66,7 @@ export class Normaliser {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-        const encoded = await normaliseMessages(registry, schemas, ctx, batch.topic, batch.partition, batch.messages);
+        const encoded = await normaliseMessages(codec, schemas, ctx, batch.topic, batch.partition, batch.messages);
         const next = (BigInt(batch.lastOffset()) + 1n).toString();
         await produceInTransaction(producer, encoded, { consumerGroupId: groupId, topic: batch.topic, partition: batch.partition, offset: next });
         resolveOffset(batch.lastOffset());

@@ -1,13 +1,14 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Config } from '../../lib/config';
+import { AvroCodec } from '../../lib/avro-codec';
 import { chunkTopicMessages, createProducer } from '../../lib/kafka-client';
 import { avroType, DATASET_TOPICS, DLQ_TOPIC, registerAll, subjectFor } from '../../schemas/catalog';
 import type { RawEnvelope } from '../raw-envelope';
 import { ensureTopics } from '../topics';
 import type { CanonicalRecord } from './build-record';
 import type { Dataset } from './canonical-fields';
-import { normaliseEnvelope, NormaliseContext, normaliserVersion, Outcome } from './normalise-record';
+import { deadOutcome, normaliseEnvelope, NormaliseContext, normaliserVersion, Outcome, schemaViolations, shanghaiDate } from './normalise-record';
 
 /** Schema ids of the subjects the normaliser writes. */
 export interface OutputSchemas {
@@ -57,7 +58,7 @@ export interface EncodedOutcome {
  * even a raw envelope becomes a dead letter too: nothing read is ever dropped.
  */
 export async function normaliseMessages(
-  registry: SchemaRegistry,
+  codec: AvroCodec,
   schemas: OutputSchemas,
   ctx: NormaliseContext,
   topic: string,
@@ -65,46 +66,54 @@ export async function normaliseMessages(
   messages: KafkaMessage[],
 ): Promise<EncodedOutcome[]> {
   const out: EncodedOutcome[] = [];
+  const now = ctx.now?.() ?? new Date();
+  // Records are checked against their schema by encoding them; the slower path-by-path
+  // validation runs only for a record that failed to encode, to name what did not fit.
+  const batchCtx: NormaliseContext = { ...ctx, validate: undefined, today: shanghaiDate(now) };
+  const sourceId = topic.replace(/^raw\./, '');
+  const source = ctx.sources.get(sourceId);
   for (const message of messages) {
     const at = { topic, partition, offset: message.offset };
     let outcome: Outcome;
     try {
-      const envelope = (await registry.decode(message.value!)) as RawEnvelope;
-      outcome = normaliseEnvelope(envelope, at, ctx);
+      let decoded = codec.decode(message.value!);
+      if (decoded instanceof Promise) decoded = await decoded;
+      const envelope = decoded as RawEnvelope;
+      outcome = normaliseEnvelope(envelope, at, batchCtx);
     } catch (err) {
-      outcome = undecodable(topic, at, message, ctx, err);
+      const errors = [{ field: 'envelope', code: 'MALFORMED_ENVELOPE', message: `not a registered raw envelope: ${(err as Error).message}` }];
+      outcome = deadOutcome(at, sourceId, source?.dataset ?? 'unknown', message.key?.toString('utf8') ?? null, normaliserVersion(source), errors, now);
     }
-    out.push(await encodeOutcome(registry, schemas, outcome));
+    try {
+      out.push(encodeOutcome(codec, schemas, outcome));
+    } catch (err) {
+      if (outcome.kind !== 'canonical') throw err;
+      const paths = validateRecord(outcome.dataset, outcome.record);
+      const errors = schemaViolations(outcome.dataset, paths.length > 0 ? paths : ['(record)']);
+      const letter = deadOutcome(at, sourceId, outcome.dataset, outcome.key, String((outcome.record.lineage as { normaliser_version: string }).normaliser_version), errors, now);
+      out.push(encodeOutcome(codec, schemas, letter));
+    }
   }
   return out;
 }
 
-function undecodable(topic: string, at: { topic: string; partition: number; offset: string }, message: KafkaMessage, ctx: NormaliseContext, err: unknown): Outcome {
-  const sourceId = topic.replace(/^raw\./, '');
-  return {
-    kind: 'dead',
-    key: `${at.topic}/${at.partition}/${at.offset}`,
-    letter: {
-      raw: { topic: at.topic, partition: at.partition, offset: Number(at.offset) },
-      source_id: sourceId,
-      dataset: ctx.sources.get(sourceId)?.dataset ?? 'unknown',
-      record_key: message.key?.toString('utf8') ?? null,
-      errors: [{ field: 'envelope', code: 'MALFORMED_ENVELOPE', message: `not a registered raw envelope: ${(err as Error).message}` }],
-      normaliser_version: normaliserVersion(ctx.sources.get(sourceId)),
-      failed_at: (ctx.now?.() ?? new Date()).toISOString(),
-    },
-  };
-}
-
-export async function encodeOutcome(registry: SchemaRegistry, schemas: OutputSchemas, outcome: Outcome): Promise<EncodedOutcome> {
+/** Encodes an outcome for its topic; the codec must have loaded the output schemas. */
+export function encodeOutcome(codec: AvroCodec, schemas: OutputSchemas, outcome: Outcome): EncodedOutcome {
   if (outcome.kind === 'canonical') {
     return {
       outcome,
       topic: DATASET_TOPICS[outcome.dataset],
-      message: { key: outcome.key, value: await registry.encode(schemas.canonical[outcome.dataset], outcome.record) },
+      message: { key: outcome.key, value: codec.encode(schemas.canonical[outcome.dataset], outcome.record) },
     };
   }
-  return { outcome, topic: DLQ_TOPIC, message: { key: outcome.key, value: await registry.encode(schemas.dlq, outcome.letter) } };
+  return { outcome, topic: DLQ_TOPIC, message: { key: outcome.key, value: codec.encode(schemas.dlq, outcome.letter as unknown as object) } };
+}
+
+/** A codec with the output schemas loaded. */
+export async function outputCodec(registry: SchemaRegistry, schemas: OutputSchemas): Promise<AvroCodec> {
+  const codec = new AvroCodec(registry);
+  await codec.load(...Object.values(schemas.canonical), schemas.dlq);
+  return codec;
 }
 
 /** Groups encoded outcomes into one `sendBatch` payload, topic by topic, order kept. */

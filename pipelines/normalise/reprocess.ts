@@ -5,7 +5,7 @@ import { partitionRanges, PartitionRange, readRanges } from '../raw-reader';
 import { listDeadLetters, markResolved, DlqFilter } from './dlq-table';
 import type { NormaliserDeps } from './normaliser';
 import { Normaliser } from './normaliser';
-import { EncodedOutcome, normaliseMessages, prepareTopicsAndSchemas, produceInTransaction, transactionalProducer } from './outcomes';
+import { EncodedOutcome, normaliseMessages, outputCodec, prepareTopicsAndSchemas, produceInTransaction, transactionalProducer } from './outcomes';
 
 export interface ReprocessReport {
   read: number;
@@ -31,6 +31,7 @@ async function reprocess(
 ): Promise<ReprocessReport> {
   const { config, kafka, registry, sources } = deps;
   const schemas = await prepareTopicsAndSchemas(config, kafka, registry, [...sources.keys()]);
+  const codec = await outputCodec(registry, schemas);
   const ctx = new Normaliser(deps).context();
   const producer = transactionalProducer(kafka, `${config.normaliser.transactional_id}-reprocess-${crypto.randomUUID()}`);
   await producer.connect();
@@ -39,7 +40,7 @@ async function reprocess(
     await readRanges(kafka, topic, ranges, async (partition, messages) => {
       const chosen = messages.filter((m) => keep(partition, m.offset));
       if (chosen.length === 0) return;
-      const encoded: EncodedOutcome[] = await normaliseMessages(registry, schemas, ctx, topic, partition, chosen);
+      const encoded: EncodedOutcome[] = await normaliseMessages(codec, schemas, ctx, topic, partition, chosen);
       await produceInTransaction(producer, encoded);
       const resolved: Array<{ topic: string; partition: number; offset: number; recordId: string }> = [];
       for (const e of encoded) {

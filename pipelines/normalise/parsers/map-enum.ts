@@ -18,12 +18,28 @@ function key(label: string): string {
  */
 export function mapEnum(value: string, table: Record<string, string>, fallback: string, field: string): ParseOk<string> {
   const k = key(value);
-  const symbols = new Set([...Object.values(table), fallback]);
-  if (symbols.has(k)) return ok(k);
-  for (const [label, symbol] of Object.entries(table)) {
-    if (key(label) === k) return ok(symbol);
+  const lookup = compiled(table);
+  if (lookup.symbols.has(k) || k === fallback) return ok(k);
+  const symbol = lookup.labels.get(k);
+  return symbol === undefined ? ok(fallback, [`UNMAPPED_ENUM:${field}`]) : ok(symbol);
+}
+
+interface CompiledTable {
+  symbols: Set<string>;
+  labels: Map<string, string>;
+}
+
+// Tables are long-lived (the defaults, or a mapping's own), so each is keyed once, not per value.
+const compiledTables = new WeakMap<Record<string, string>, CompiledTable>();
+
+function compiled(table: Record<string, string>): CompiledTable {
+  let c = compiledTables.get(table);
+  if (!c) {
+    c = { symbols: new Set(Object.values(table)), labels: new Map() };
+    for (const [label, symbol] of Object.entries(table)) if (!c.labels.has(key(label))) c.labels.set(key(label), symbol);
+    compiledTables.set(table, c);
   }
-  return ok(fallback, [`UNMAPPED_ENUM:${field}`]);
+  return c;
 }
 
 /**

@@ -115,6 +115,30 @@ function parseCalendarText(s: string): Step<Fields> {
   return { ok: true, value: { y, mo, d, ...time.value } };
 }
 
+// What systems (rather than people) write: `2025-06-04`, `2025-06-04 14:30[:05]`, with `T`,
+// fraction and `Z`/offset optional. Most records carry several such fields: read them directly.
+const MACHINE = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function readMachineFormat(input: string): Step<number> | undefined {
+  const m = MACHINE.exec(input);
+  if (!m) return undefined;
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  if (y < MIN_YEAR || y > MAX_YEAR) return undefined; // let the general path explain
+  const problem = calendarDateProblem(y, mo, d);
+  if (problem) return bad(problem);
+  const h = m[4] === undefined ? 0 : Number(m[4]);
+  const mi = m[5] === undefined ? 0 : Number(m[5]);
+  const sec = m[6] === undefined ? 0 : Number(m[6]);
+  if (h > 23 || mi > 59 || sec > 59) return undefined;
+  const ms = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
+  const zone = m[8];
+  const offsetMin =
+    zone === undefined ? SHANGHAI_OFFSET_MIN : zone === 'Z' ? 0 : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
+  return { ok: true, value: daysFromCivil(y, mo, d) * DAY_MS + ((h * 60 + mi - offsetMin) * 60 + sec) * 1000 + ms };
+}
+
 function readInstant(input: string | number): Step<number> {
   if (typeof input === 'number') {
     if (!Number.isFinite(input) || input < 0) return bad(`${input} is not a date`);
@@ -124,6 +148,8 @@ function readInstant(input: string | number): Step<number> {
     if (input < 100_000) return fromExcelSerial(input);
     return bad(`${input} is neither an Excel serial, a yyyymmdd date nor 13-digit epoch milliseconds`);
   }
+  const fast = readMachineFormat(input);
+  if (fast !== undefined) return fast;
   const s = toHalfWidth(input).trim().replace(/\s+/g, ' ');
   if (s === '') return bad('date is empty');
   if (/^\d{13}$/.test(s)) return { ok: true, value: Number(s) };

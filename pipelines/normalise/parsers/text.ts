@@ -10,15 +10,13 @@ import { addDecimal, type Decimal, decimalOf, isZero, parseDecimalText, shiftDec
  * Example: `toHalfWidth('９１３５０１００Ｍ')` → `'91350100M'`. Other characters (￥ U+FFE5,
  * 〔〕, Chinese text) are left alone.
  */
+const FULL_WIDTH = /[\uff01-\uff5e\u3000]/;
+const FULL_WIDTH_ALL = /[\uff01-\uff5e\u3000]/g;
+
 export function toHalfWidth(s: string): string {
-  let out = '';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0) as number;
-    if (cp >= 0xff01 && cp <= 0xff5e) out += String.fromCodePoint(cp - 0xfee0);
-    else if (cp === 0x3000) out += ' ';
-    else out += ch;
-  }
-  return out;
+  // Most text has nothing to fold: answer without building a new string (this runs per field).
+  if (!FULL_WIDTH.test(s)) return s;
+  return s.replace(FULL_WIDTH_ALL, (ch) => (ch === '\u3000' ? ' ' : String.fromCharCode(ch.charCodeAt(0) - 0xfee0)));
 }
 
 /** Half-width, with every kind of whitespace (including NBSP from web pages) removed. */
