@@ -54,7 +54,7 @@ export async function benchNormalise(config: Config, records: number): Promise<B
   await raw.connect();
   for (let i = 0; i < envelopes.length; i += 5000) await raw.send(envelopes.slice(i, i + 5000));
   await raw.disconnect();
-  const runConfig: Config = { ...config, sources_dir: dir, normaliser: { group_id: `bench-${Date.now()}`, transactional_id: `bench-tx-${Date.now()}`, dlq_group_id: `bench-dlq-${Date.now()}` } };
+  const runConfig: Config = { ...config, sources_dir: dir, normaliser: { ...config.normaliser, group_id: `bench-${Date.now()}`, transactional_id: `bench-tx-${Date.now()}`, dlq_group_id: `bench-dlq-${Date.now()}` } };
   const normaliser = new Normaliser({ config: runConfig, kafka, registry, sources, piiSecret: 'bench-secret', logger: createLogger({ bench: 'normalise' }, { level: 'error' }) });
   const t1 = Date.now();
   await normaliser.start();

@@ -104,6 +104,8 @@ const ConfigSchema = z
         group_id: z.string().default('liandong-normaliser'),
         transactional_id: z.string().default('liandong-normaliser-1'),
         dlq_group_id: z.string().default('liandong-dlq-table'),
+        /** How long the group waits for a silent member (e.g. a crashed one) before reassigning its partitions. */
+        session_timeout_ms: z.number().int().min(6000).default(30_000),
       })
       .strict()
       .prefault({}),

@@ -35,7 +35,8 @@ export function sourceValue(payload: Record<string, unknown>, field: string): un
 
 function isEmpty(value: unknown): boolean {
   if (value === null || value === undefined) return true;
-  if (typeof value === 'string') return EMPTY.has(value.trim());
+  // The placeholders are short: a longer string is a value without trimming it first.
+  if (typeof value === 'string') return value.length <= 8 && EMPTY.has(value.trim());
   if (Array.isArray(value)) return value.length === 0;
   return false;
 }

@@ -55,7 +55,7 @@ export class Normaliser {
     this.producer = transactionalProducer(kafka, config.normaliser.transactional_id);
     await this.producer.connect();
     const producer = this.producer;
-    this.consumer = kafka.consumer({ groupId: config.normaliser.group_id, readUncommitted: false });
+    this.consumer = kafka.consumer({ groupId: config.normaliser.group_id, readUncommitted: false, sessionTimeout: config.normaliser.session_timeout_ms });
     await this.consumer.connect();
     // The raw topics of the configured sources: a raw topic without a definition has no mapping to apply.
     await this.consumer.subscribe({ topics: sourceIds.map(rawTopic), fromBeginning: true });

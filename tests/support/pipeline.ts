@@ -41,7 +41,7 @@ export function isolatedConfig(base: Config, sourcesDir: string): Config {
   return {
     ...base,
     sources_dir: sourcesDir,
-    normaliser: { group_id: `${run}-normaliser`, transactional_id: `${run}-tx`, dlq_group_id: `${run}-dlq` },
+    normaliser: { ...base.normaliser, group_id: `${run}-normaliser`, transactional_id: `${run}-tx`, dlq_group_id: `${run}-dlq` },
   };
 }
 
