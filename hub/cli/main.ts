@@ -5,9 +5,13 @@ import { LiandongError, StackError } from '../../lib/errors';
 import { migrateLatest, migrateRollback, migrationStatus } from '../../sql/migrate';
 import { checkReadiness } from '../readiness';
 import { serve } from '../server/serve';
+import { DlqTableSink } from '../../pipelines/normalise/dlq-table';
+import { Normaliser } from '../../pipelines/normalise/normaliser';
+import { createRuntime } from '../runtime';
 import { createStack, up } from '../stack/stack';
 import { table } from './output';
 import { dlqCommands, normaliseCommand, normaliserCommand, replayCommand } from './normalise-commands';
+import { schemaCommands } from './schema-commands';
 import { stackCommands } from './stack-commands';
 
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -22,6 +26,7 @@ export function buildProgram(): Command {
   program.addCommand(normaliserCommand());
   program.addCommand(replayCommand());
   program.addCommand(dlqCommands());
+  program.addCommand(schemaCommands());
 
   program
     .command('migrate')
@@ -65,18 +70,25 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('bring up the local stack, migrate and serve the hub (what `npm start` runs)')
+    .description('bring up the local stack, migrate, register the schemas, run the normaliser and serve the hub (what `npm start` runs)')
     .action(async () => {
       const config = loadConfig();
       await up(createStack(config), say);
-      const db = createDb(config, { poolMax: 2 });
+      const rt = createRuntime(config, 'demo');
       try {
-        const applied = await migrateLatest(db);
+        const applied = await migrateLatest(rt.db);
         say(applied.length ? `migrations applied: ${applied.join(', ')}` : 'migrations up to date');
+        const normaliser = new Normaliser(rt);
+        const dlq = new DlqTableSink(rt);
+        await normaliser.start();
+        await dlq.start();
+        say(`schemas registered (BACKWARD) and topics ready for ${rt.sources.size} source(s); normaliser running`);
+        await serve(config, say);
+        await normaliser.stop();
+        await dlq.stop();
       } finally {
-        await db.destroy();
+        await rt.close();
       }
-      await serve(config, say);
     });
 
   return program;

@@ -16,6 +16,7 @@ describe('npm start: the hub as a newcomer first meets it', () => {
     try {
       await eventually(() => output.includes('hub listening on'), 240_000, `the hub to listen (output so far:\n${output})`);
       expect(output).toMatch(/migrations (applied|up to date)/);
+      expect(output).toContain('schemas registered (BACKWARD) and topics ready for 3 source(s); normaliser running');
 
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(health.status).toBe(200);

@@ -14,6 +14,7 @@ import { prepareTopicsAndSchemas } from '../../pipelines/normalise/outcomes';
 import { retryDeadLetters } from '../../pipelines/normalise/reprocess';
 import { buildEnvelope } from '../../pipelines/raw-envelope';
 import { migrateLatest } from '../../sql/migrate';
+import { runCli } from '../support/cli';
 import { eventually } from '../support/helpers';
 import { consumeAll, ConsumedMessage, isolatedConfig, isolatedSources } from '../support/pipeline';
 import { testConfig } from '../support/stack';
@@ -166,5 +167,37 @@ describe('normalise: 10,000 mixed raw records, about 5% malformed', () => {
     expect(again.canonical).toBe(0);
     const open = await listDeadLetters(db, { source: sourcesSetup.ids.penalty, status: 'open' });
     expect(open.every((r) => r.errors[0].code !== 'MISSING_FIELD')).toBe(true);
+  });
+
+  it('shows dead letters to an operator through the CLI: list, show and retry', async () => {
+    const env = { LIANDONG__SOURCES_DIR: config.sources_dir };
+    const list = await runCli(['dlq', 'list', '--source', sourcesSetup.ids.supervision, '--limit', '1000'], env);
+    expect(list.status).toBe(0);
+    const supervisionDead = dead.filter((m) => m.value.source_id === sourcesSetup.ids.supervision);
+    expect(list.stdout.trim().split('\n')).toHaveLength(supervisionDead.length + 1); // + header
+    expect(list.stdout).toMatch(/ID\s+SOURCE\s+RAW\s+STATUS\s+ATTEMPTS\s+ERRORS/);
+
+    const id = list.stdout.trim().split('\n')[1].split(/\s+/)[0];
+    const show = await runCli(['dlq', 'show', id], env);
+    const row = JSON.parse(show.stdout);
+    expect(row).toMatchObject({ id, source_id: sourcesSetup.ids.supervision, status: 'open' });
+    expect(row.errors[0]).toEqual({ field: expect.any(String), code: expect.any(String), message: expect.any(String) });
+
+    // Nothing is fixable there: a retry re-runs them and they stay open, each attempt counted.
+    const retry = await runCli(['dlq', 'retry', '--source', sourcesSetup.ids.supervision], env);
+    expect(retry.status).toBe(0);
+    expect(retry.stdout).toContain(`retried ${supervisionDead.length} open dead letter(s)`);
+    expect(retry.stdout).toContain(`read ${supervisionDead.length}: 0 canonical, ${supervisionDead.length} dead letter(s); 0 open dead letter(s) resolved`);
+  });
+
+  it('replays a source from its raw topic with the current mapping', async () => {
+    const env = { LIANDONG__SOURCES_DIR: config.sources_dir };
+    const penaltyRaw = simulated.filter((r) => r.sourceId === sourcesSetup.ids.penalty);
+    const stillBad = penaltyRaw.filter((r) => r.defect && r.defect !== 'OLD_CASE_NUMBER_FIELD').length;
+    const replay = await runCli(['replay', 'normalise', '--source', sourcesSetup.ids.penalty, '--from', 'earliest'], env);
+    expect(replay.stderr).not.toMatch(/error/i);
+    expect(replay.stdout).toContain(`read ${penaltyRaw.length}: ${penaltyRaw.length - stillBad} canonical, ${stillBad} dead letter(s)`);
+    const future = await runCli(['replay', 'normalise', '--source', sourcesSetup.ids.penalty, '--from', '2999-01-01T00:00:00Z'], env);
+    expect(future.stdout).toContain('read 0: 0 canonical, 0 dead letter(s)');
   });
 });
