@@ -51,6 +51,28 @@ const StackSchema = z
   .strict()
   .prefault({});
 
+const SUPERVISION_KINDS = [
+  'PETITION_12309',
+  'PIL_LEAD',
+  'PIL_PRELITIGATION_SUGGESTION',
+  'PROCURATORIAL_SUGGESTION',
+  'TRANSFER_OPINION',
+  'REVERSE_TRANSFER_OPINION',
+  'FILING_SUPERVISION',
+  'NON_PROSECUTION',
+  'OTHER',
+] as const;
+
+/** REFERENCE §3: reply periods by kind of supervision document (the "verify" ones are settings). */
+const DEFAULT_REPLY_DEADLINES: Partial<Record<(typeof SUPERVISION_KINDS)[number], { months: number; days: number }>> = {
+  PROCURATORIAL_SUGGESTION: { months: 2, days: 0 },
+  PIL_PRELITIGATION_SUGGESTION: { months: 2, days: 0 },
+  REVERSE_TRANSFER_OPINION: { months: 2, days: 0 },
+  TRANSFER_OPINION: { months: 0, days: 3 },
+  FILING_SUPERVISION: { months: 0, days: 7 },
+  PETITION_12309: { months: 0, days: 7 },
+};
+
 const ConfigSchema = z
   .object({
     stack: StackSchema,
@@ -116,15 +138,13 @@ const ConfigSchema = z
          * (REFERENCE §3; figures marked "verify" there live here, not in code).
          */
         reply_deadlines: z
-          .record(z.string(), z.object({ months: z.number().int().min(0).default(0), days: z.number().int().min(0).default(0) }).strict())
-          .default({
-            PROCURATORIAL_SUGGESTION: { months: 2, days: 0 },
-            PIL_PRELITIGATION_SUGGESTION: { months: 2, days: 0 },
-            REVERSE_TRANSFER_OPINION: { months: 2, days: 0 },
-            TRANSFER_OPINION: { months: 0, days: 3 },
-            FILING_SUPERVISION: { months: 0, days: 7 },
-            PETITION_12309: { months: 0, days: 7 },
-          }),
+          .partialRecord(
+            z.enum(SUPERVISION_KINDS),
+            z.object({ months: z.number().int().min(0).default(0), days: z.number().int().min(0).default(0) }).strict(),
+          )
+          .default({})
+          // A file that sets one kind keeps the others' defaults.
+          .transform((given) => ({ ...DEFAULT_REPLY_DEADLINES, ...given })),
       })
       .strict()
       .prefault({}),
@@ -195,7 +215,28 @@ export function loadConfig(options: LoadOptions = {}): Config {
       issues,
     );
   }
+  rejectSharedPorts(parsed.data, file ?? 'defaults');
   return resolve(parsed.data, file, env);
+}
+
+/** Two local services on one port would fail at start-up with a confusing error: say it now. */
+function rejectSharedPorts(raw: RawConfig, where: string): void {
+  const ports: Array<[string, number]> = [
+    ['stack.kafka.port', raw.stack.kafka.port],
+    ['stack.kafka.controller_port', raw.stack.kafka.controller_port],
+    ['stack.registry.port', raw.stack.registry.port],
+    ['stack.postgres.port', raw.stack.postgres.port],
+    ['hub.port', raw.hub.port],
+  ];
+  for (let i = 0; i < ports.length; i++) {
+    for (let j = i + 1; j < ports.length; j++) {
+      if (ports[i][1] === ports[j][1]) {
+        throw new ConfigError(`invalid configuration (${where}): ${ports[j][0]} and ${ports[i][0]} are both ${ports[i][1]}; each service needs a port of its own`, [
+          { path: ports[j][0], expected: `a port other than ${ports[i][0]}'s` },
+        ]);
+      }
+    }
+  }
 }
 
 function defaultConfigFile(): string | null {

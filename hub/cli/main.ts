@@ -10,7 +10,7 @@ import { Normaliser } from '../../pipelines/normalise/normaliser';
 import { createRuntime } from '../runtime';
 import { createStack, up } from '../stack/stack';
 import { table } from './output';
-import { dlqCommands, normaliseCommand, normaliserCommand, replayCommand } from './normalise-commands';
+import { dlqCommands, exitOnFatal, normaliseCommand, normaliserCommand, replayCommand } from './normalise-commands';
 import { schemaCommands } from './schema-commands';
 import { stackCommands } from './stack-commands';
 
@@ -78,8 +78,9 @@ export function buildProgram(): Command {
       try {
         const applied = await migrateLatest(rt.db);
         say(applied.length ? `migrations applied: ${applied.join(', ')}` : 'migrations up to date');
-        const normaliser = new Normaliser(rt);
-        const dlq = new DlqTableSink(rt);
+        const fatal = exitOnFatal(rt.logger);
+        const normaliser = new Normaliser({ ...rt, onFatal: fatal });
+        const dlq = new DlqTableSink({ ...rt, onFatal: fatal });
         await normaliser.start();
         await dlq.start();
         say(`schemas registered (BACKWARD) and topics ready for ${rt.sources.size} source(s); normaliser running`);

@@ -6,9 +6,8 @@ import { piiSecret } from '../../lib/secrets';
 import { decodeText, readTableFile } from '../../lib/tabular';
 import { getDeadLetter, listDeadLetters, DlqTableSink } from '../../pipelines/normalise/dlq-table';
 import { loadSources, requireSource } from '../../pipelines/normalise/mapping';
-import { Normaliser } from '../../pipelines/normalise/normaliser';
+import { Normaliser, normaliseContext } from '../../pipelines/normalise/normaliser';
 import { normaliseEnvelope } from '../../pipelines/normalise/normalise-record';
-import { validateRecord } from '../../pipelines/normalise/outcomes';
 import { replaySource, retryDeadLetters, ReprocessReport } from '../../pipelines/normalise/reprocess';
 import { buildEnvelope } from '../../pipelines/raw-envelope';
 import { createRuntime } from '../runtime';
@@ -44,7 +43,7 @@ export function normaliseCommand(): Command {
       const source = requireSource(sources, opts.source);
       const file = path.resolve(opts.file);
       const sample = await readSample(file);
-      const ctx = { sources, piiSecret: piiSecret(config), replyDeadlines: config.domain.reply_deadlines as Record<string, { months: number; days: number }>, validate: validateRecord };
+      const ctx = normaliseContext({ config, sources, piiSecret: piiSecret(config) });
       let good = 0;
       sample.payloads.forEach((payload, index) => {
         const envelope = buildEnvelope({ sourceId: source.id, dataset: source.dataset, payload, runId: 'dry-run' });
@@ -66,8 +65,9 @@ export function normaliseCommand(): Command {
 export function normaliserCommand(): Command {
   return new Command('normaliser').description('run the normaliser (raw.* → canonical topics and dlq.normalise, exactly once) until Ctrl-C').action(async () => {
     const rt = createRuntime(loadConfig(), 'normaliser');
-    const normaliser = new Normaliser(rt);
-    const dlq = new DlqTableSink(rt);
+    const fatal = exitOnFatal(rt.logger);
+    const normaliser = new Normaliser({ ...rt, onFatal: fatal });
+    const dlq = new DlqTableSink({ ...rt, onFatal: fatal });
     await normaliser.start();
     await dlq.start();
     say(`normaliser running over ${rt.sources.size} source(s); Ctrl-C stops it`);
@@ -84,6 +84,14 @@ export function normaliserCommand(): Command {
     await dlq.stop();
     await rt.close();
   });
+}
+
+/** A pipeline whose consumer crashed for good stops the process, so a supervisor can restart it. */
+export function exitOnFatal(logger: { error: (msg: string, fields?: Record<string, unknown>) => void }): (err: Error) => void {
+  return (err) => {
+    logger.error('stopping: a pipeline consumer crashed and will not restart', { error: err });
+    process.exit(1);
+  };
 }
 
 function printReport(report: ReprocessReport): void {

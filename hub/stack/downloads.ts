@@ -23,7 +23,16 @@ function mavenRepo(cacheDir: string): string {
   return path.join(cacheDir, 'maven-repo');
 }
 
-async function runMaven(service: string, what: string, args: string[], dl: Downloads, pom = KAFKA_POM): Promise<void> {
+// Maven does not lock its local repository: two downloads at once could corrupt it.
+let mavenQueue: Promise<unknown> = Promise.resolve();
+
+function runMaven(service: string, what: string, args: string[], dl: Downloads, pom = KAFKA_POM): Promise<void> {
+  const next = mavenQueue.then(() => runMavenNow(service, what, args, dl, pom));
+  mavenQueue = next.catch(() => undefined);
+  return next;
+}
+
+async function runMavenNow(service: string, what: string, args: string[], dl: Downloads, pom: string): Promise<void> {
   const mvn = ensureMaven(service);
   const result = await runAsync(mvn, ['-B', '-q', `-Dmaven.repo.local=${mavenRepo(dl.cacheDir)}`, '-f', pom, ...args], {
     timeoutMs: 20 * 60_000,

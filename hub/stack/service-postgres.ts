@@ -33,7 +33,7 @@ export class PostgresService implements Service {
   readonly stopTimeoutMs = 30_000;
   readonly portKey = 'stack.postgres.port';
   private binaries: PostgresBinaries | null = null;
-  private readonly runAs: RunAs | null;
+  private runAs: RunAs | null = null;
   readonly dataDir: string;
 
   constructor(private readonly config: Config, paths: StackPaths) {
@@ -41,8 +41,9 @@ export class PostgresService implements Service {
     this.ports = [this.port];
     this.logFile = path.join(paths.logDir, 'postgres.log');
     this.startTimeoutMs = config.stack.postgres.start_timeout_s * 1000;
-    this.runAs = isRoot() ? serviceUser() : null;
-    this.dataDir = dataDirFor(paths.dir, this.runAs);
+    // Where the data lives depends only on whether an unprivileged user could reach the stack
+    // folder; which user runs the server is decided in prepare(), after any package install.
+    this.dataDir = dataDirFor(paths.dir);
   }
 
   get marker(): string {
@@ -63,6 +64,7 @@ export class PostgresService implements Service {
       this.binaries = findPostgres(STACK_VERSIONS.postgresMajor, this.config.stack.postgres.bin_dir);
       if (!this.binaries) throw new StackError('postgres', 'BINARIES_MISSING', 'installed Debian package postgresql but found no server binaries');
     }
+    if (isRoot()) this.runAs = dataDirOwner(this.dataDir) ?? serviceUser();
     if (fs.existsSync(path.join(this.dataDir, 'PG_VERSION'))) return;
     fs.mkdirSync(path.dirname(this.dataDir), { recursive: true, mode: 0o755 });
     fs.mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
@@ -151,6 +153,18 @@ function serviceUser(): RunAs {
   return id;
 }
 
+/** An existing data directory is run by the user that owns it (PostgreSQL insists). */
+function dataDirOwner(dataDir: string): RunAs | null {
+  try {
+    const st = fs.statSync(dataDir);
+    if (st.uid === 0) return null;
+    const name = run('id', ['-nu', String(st.uid)]).stdout.trim() || String(st.uid);
+    return { name, uid: st.uid, gid: st.gid };
+  } catch {
+    return null;
+  }
+}
+
 function lookupUser(name: string): RunAs | null {
   const uid = run('id', ['-u', name]);
   const gid = run('id', ['-g', name]);
@@ -163,9 +177,10 @@ function lookupUser(name: string): RunAs | null {
  * checkout under a private home (e.g. /root) cannot be, so the data then goes to a folder
  * under /var/lib/liandong named after the stack folder.
  */
-function dataDirFor(stackDir: string, runAs: RunAs | null): string {
+function dataDirFor(stackDir: string): string {
   const preferred = path.join(stackDir, 'postgres');
-  if (!runAs || canTraverse(stackDir, runAs)) return preferred;
+  // Any unprivileged user must be able to reach it: test with a uid and gid nobody shares.
+  if (!isRoot() || canTraverse(stackDir, { name: 'other', uid: -1, gid: -1 })) return preferred;
   const tag = crypto.createHash('sha256').update(stackDir).digest('hex').slice(0, 12);
   return path.join('/var/lib/liandong', tag, 'postgres');
 }

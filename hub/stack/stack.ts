@@ -1,6 +1,8 @@
 import type { Config } from '../../lib/config';
 import { StackError } from '../../lib/errors';
-import { commandLine, groupRssKb, isAlive, portInUse, stopGroup, tailFile, waitFor } from './process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { commandLine, groupRssKb, isAlive, portInUse, sleep, stopGroup, tailFile, waitFor } from './process';
 import { ensureDirs, readPid, removePid, Service, ServiceName, stackPaths, StackPaths, writePid } from './service';
 import { KafkaService } from './service-kafka';
 import { PostgresService } from './service-postgres';
@@ -78,6 +80,42 @@ export async function status(stack: Stack): Promise<ServiceStatus[]> {
  */
 export async function up(stack: Stack, report: Reporter = () => undefined): Promise<ServiceStatus[]> {
   ensureDirs(stack.paths);
+  const release = await lock(stack, report);
+  try {
+    return await upLocked(stack, report);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * One `up` at a time per stack folder (a test run's global setup and a user may race): a
+ * second one waits, then finds the services running. A lock left by a dead process is taken over.
+ */
+async function lock(stack: Stack, report: Reporter): Promise<() => void> {
+  const file = path.join(stack.paths.runDir, 'up.lock');
+  const deadline = Date.now() + 15 * 60_000;
+  let told = false;
+  while (true) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number(fs.readFileSync(file, 'utf8').trim());
+    if (!isAlive(holder)) {
+      fs.rmSync(file, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new StackError('stack', 'LOCKED', `another \`stack up\` (pid ${holder}) has held ${file} for 15 minutes`);
+    if (!told) report(`waiting for another \`stack up\` (pid ${holder}) to finish`);
+    told = true;
+    await sleep(500);
+  }
+}
+
+async function upLocked(stack: Stack, report: Reporter): Promise<ServiceStatus[]> {
   const toStart: Service[] = [];
   for (const service of stack.services) {
     if (runningPid(stack, service) === null) {
@@ -110,8 +148,11 @@ export async function up(stack: Stack, report: Reporter = () => undefined): Prom
     await service.afterReady?.();
     report(`${service.name}: started on 127.0.0.1:${service.port} (pid ${pid}) in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   };
-  // Kafka does not need PostgreSQL; the registry stores its schemas there.
-  await Promise.all([bringUp(stack.kafka), bringUp(stack.postgres).then(() => bringUp(stack.registry))]);
+  // Kafka does not need PostgreSQL; the registry stores its schemas there. Both chains run to
+  // their end before a failure is reported, so nothing is left starting unseen in the background.
+  const results = await Promise.allSettled([bringUp(stack.kafka), bringUp(stack.postgres).then(() => bringUp(stack.registry))]);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
   if (toStart.length === 0) report('stack already running');
   return status(stack);
 }

@@ -45,7 +45,12 @@ export function findJava(service: string): string {
     }
   }
   if (isRoot()) {
-    aptInstall(service, ['openjdk-17-jre-headless']);
+    // Debian 12 has 17; later releases dropped it for newer ones, which Kafka and Apicurio 3.0 also run on.
+    try {
+      aptInstall(service, ['openjdk-17-jre-headless']);
+    } catch {
+      aptInstall(service, ['default-jre-headless']);
+    }
     return 'java';
   }
   throw new StackError(service, 'JAVA_MISSING', 'Java 17+ not found (set JAVA_HOME or install openjdk-17-jre-headless)');

@@ -37,6 +37,9 @@ function defaultFor(spec: FieldSpec): unknown {
   }
 }
 
+/** Names that only organisations bear (company, factory, shop, bureau, cooperative…). */
+const ORGANISATION_NAME = /(公司|集团|厂|店|超市|商行|商店|酒店|宾馆|饭店|餐厅|合作社|中心|局|委员会|协会|学校|医院|诊所|所|站|场|馆|部|社|院|银行|工作室|农家乐)$/;
+
 /** Organisation class from the credit code: 9 2 … is a sole proprietor (个体工商户). */
 function kindFromUscc(uscc: string): string {
   return uscc[0] === '9' && uscc[1] === '2' ? 'SOLE_PROPRIETOR' : 'ORGANISATION';
@@ -49,8 +52,10 @@ function buildParty(prefix: string, values: Map<string, unknown>, personNames: s
   let kind = get('kind') as string | null;
   const uscc = get('uscc') as string | null;
   if (kind === null || kind === 'UNKNOWN') {
+    const name = get('name') as string | null;
     if (uscc) kind = kindFromUscc(uscc);
     else if (get('id_hash')) kind = 'INDIVIDUAL';
+    else if (name && ORGANISATION_NAME.test(name)) kind = 'ORGANISATION';
     else kind = 'UNKNOWN';
   }
   let regionCode = get('region_code') as string | null;
@@ -60,7 +65,8 @@ function buildParty(prefix: string, values: Map<string, unknown>, personNames: s
     if (region.ok) regionCode = region.value.code;
   }
   let name = get('name') as string | null;
-  if (name !== null && kind === 'INDIVIDUAL') {
+  // Only a known organisation's name stays readable: an unknown party may be a person.
+  if (name !== null && kind !== 'ORGANISATION' && kind !== 'SOLE_PROPRIETOR') {
     personNames.push(name);
     name = maskPersonName(name);
   }

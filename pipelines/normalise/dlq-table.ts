@@ -5,6 +5,7 @@ import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/log';
 import { DLQ_TOPIC } from '../../schemas/catalog';
 import type { DeadLetter } from './normalise-record';
+import { watchCrash } from './normaliser';
 
 export interface DlqRow {
   id: string;
@@ -69,11 +70,12 @@ export class DlqTableSink {
   private consumer: Consumer | null = null;
   written = 0;
 
-  constructor(private readonly deps: { config: Config; kafka: Kafka; registry: SchemaRegistry; db: Knex; logger: Logger }) {}
+  constructor(private readonly deps: { config: Config; kafka: Kafka; registry: SchemaRegistry; db: Knex; logger: Logger; onFatal?: (err: Error) => void }) {}
 
   async start(): Promise<void> {
     const { config, kafka, registry, db } = this.deps;
     this.consumer = kafka.consumer({ groupId: config.normaliser.dlq_group_id, readUncommitted: false });
+    watchCrash(this.consumer, this.deps.logger, 'dead-letter table', this.deps.onFatal);
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: DLQ_TOPIC, fromBeginning: true });
     await this.consumer.run({

@@ -5,6 +5,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../lib/errors';
 import { CANONICAL_FIELDS, DATASETS, Dataset, MEASURE_KINDS } from './canonical-fields';
+import { parseArea, parseVolume, parseWeight } from './parsers/parse-quantity';
 
 /**
  * Source definitions: one YAML file per source under `sources_dir`, with a declarative
@@ -112,6 +113,16 @@ export function parseSource(file: string, text: string): SourceDefinition {
       unknown.map((u) => ({ path: `mapping.fields.${u}`, expected: `a field of ${source.dataset}` })),
     );
   }
+  const problems = [
+    ...Object.entries(source.mapping.fields).map(([target, rule]) => ruleProblem(`mapping.fields.${target}`, rule.parse ?? allowed[target].kind, allowed[target].kind, rule.unit)),
+    ...source.mapping.measures.map((rule, i) => {
+      const kind = MEASURE_KINDS[rule.name];
+      return ruleProblem(`mapping.measures.${i}`, rule.parse ?? kind, null, rule.unit);
+    }),
+  ].filter((p): p is { path: string; expected: string } => p !== null);
+  if (problems.length > 0) {
+    throw new ConfigError(`${file}: invalid mapping:\n` + problems.map((p) => `  - ${p.path}: ${p.expected}`).join('\n'), problems);
+  }
   const unmappedRequired = Object.entries(allowed)
     .filter(([target, spec]) => spec.required && !(target in source.mapping.fields))
     .map(([target]) => target);
@@ -123,6 +134,33 @@ export function parseSource(file: string, text: string): SourceDefinition {
   }
   const mappingHash = crypto.createHash('sha256').update(JSON.stringify(source.mapping)).digest('hex').slice(0, 8);
   return { ...source, file, mappingHash };
+}
+
+// Fields that carry personal data keep their own parser: a plain one would skip hashing or masking.
+const PROTECTED_KINDS = new Set(['text', 'person_name', 'id_number', 'phone']);
+const UNIT_CHECKS: Partial<Record<string, (unit: string) => void>> = {
+  money: (unit) => {
+    if (unit !== '元' && unit !== '万元') throw new TypeError('money takes unit 元 or 万元');
+  },
+  area: (unit) => void parseArea('1', { unit }),
+  volume: (unit) => void parseVolume('1', { unit }),
+  weight: (unit) => void parseWeight('1', { unit }),
+};
+
+/** What is wrong with one rule's parser and unit, found at load time rather than on every record. */
+function ruleProblem(path: string, parser: string, kind: string | null, unit: string | undefined): { path: string; expected: string } | null {
+  if (kind !== null && PROTECTED_KINDS.has(kind) && parser !== kind) {
+    return { path: `${path}.parse`, expected: `this field holds personal data and must use the ${kind} parser, not ${parser}` };
+  }
+  if (unit === undefined) return null;
+  const check = UNIT_CHECKS[parser];
+  if (!check) return { path: `${path}.unit`, expected: `unit applies to money, area, volume and weight, not to ${parser}` };
+  try {
+    check(unit);
+  } catch (err) {
+    return { path: `${path}.unit`, expected: `${JSON.stringify(unit)} is not a unit the ${parser} parser knows (${(err as Error).message})` };
+  }
+  return null;
 }
 
 /** Loads every `*.yaml` source in a folder, keyed by id; duplicate ids are an error. */

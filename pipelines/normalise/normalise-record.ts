@@ -3,6 +3,7 @@ import { applyMapping, FieldError } from './apply-mapping';
 import { buildRecord, CanonicalRecord } from './build-record';
 import { Dataset, DATASETS, RECORD_ID_FIELD } from './canonical-fields';
 import type { SourceDefinition } from './mapping';
+import { maskPiiInText } from './parsers/mask-text';
 
 /** Bumped when the normaliser's own rules change; a mapping change shows in its hash. */
 export const NORMALISER_VERSION = '1.0.0';
@@ -72,7 +73,9 @@ export function deadOutcome(
       source_id: sourceId,
       dataset,
       record_key: recordKey,
-      errors,
+      // Messages may quote a source value; if a mapping points at the wrong column, that value
+      // could be personal data — masked like free text, it can go to the DLQ and ops.dlq.
+      errors: errors.map((e) => ({ ...e, message: maskPiiInText(e.message).text })),
       normaliser_version: version,
       failed_at: now.toISOString(),
     },
@@ -97,6 +100,10 @@ export function normaliseEnvelope(envelope: RawEnvelope, at: RawCoordinates, ctx
   const dead = (errors: FieldError[]): Outcome => deadOutcome(at, envelope.source_id, envelope.dataset, envelope.record_key ?? null, version, errors, now);
 
   if (!source) return dead([{ field: 'source_id', code: 'UNKNOWN_SOURCE', message: `no source definition for ${envelope.source_id}` }]);
+  // The topic says which agency sent it; an envelope claiming another source must not borrow its mapping.
+  if (at.topic.startsWith('raw.') && at.topic !== `raw.${envelope.source_id}`) {
+    return dead([{ field: 'source_id', code: 'SOURCE_MISMATCH', message: `envelope of ${envelope.source_id} on ${at.topic}` }]);
+  }
   if (!DATASETS.includes(envelope.dataset) || envelope.dataset !== source.dataset) {
     return dead([{ field: 'dataset', code: 'WRONG_DATASET', message: `source ${source.id} carries ${source.dataset}, envelope says ${envelope.dataset}` }]);
   }

@@ -21,6 +21,29 @@ export interface NormaliserDeps {
   sources: Map<string, SourceDefinition>;
   piiSecret: string;
   logger: Logger;
+  /**
+   * Called when the consumer crashed for good (kafkajs will not restart it: a fenced producer,
+   * a non-retriable error). A long-running process should exit non-zero rather than idle.
+   */
+  onFatal?: (err: Error) => void;
+}
+
+/** Reports a consumer's crash to `onFatal` when kafkajs gives up on it. */
+export function watchCrash(consumer: Consumer, logger: Logger, name: string, onFatal?: (err: Error) => void): void {
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    logger.error(`${name} consumer crashed`, { error: payload.error, restart: payload.restart });
+    if (!payload.restart) onFatal?.(payload.error);
+  });
+}
+
+/** What normalising needs besides the record, from the hub's configuration and sources. */
+export function normaliseContext(deps: Pick<NormaliserDeps, 'config' | 'sources' | 'piiSecret'>): NormaliseContext {
+  return {
+    sources: deps.sources,
+    piiSecret: deps.piiSecret,
+    replyDeadlines: deps.config.domain.reply_deadlines as NormaliseContext['replyDeadlines'],
+    validate: validateRecord,
+  };
 }
 
 /**
@@ -38,12 +61,7 @@ export class Normaliser {
   constructor(private readonly deps: NormaliserDeps) {}
 
   context(): NormaliseContext {
-    return {
-      sources: this.deps.sources,
-      piiSecret: this.deps.piiSecret,
-      replyDeadlines: this.deps.config.domain.reply_deadlines as NormaliseContext['replyDeadlines'],
-      validate: validateRecord,
-    };
+    return normaliseContext(this.deps);
   }
 
   async start(): Promise<void> {
@@ -56,6 +74,7 @@ export class Normaliser {
     await this.producer.connect();
     const producer = this.producer;
     this.consumer = kafka.consumer({ groupId: config.normaliser.group_id, readUncommitted: false, sessionTimeout: config.normaliser.session_timeout_ms });
+    watchCrash(this.consumer, logger, 'normaliser', this.deps.onFatal);
     await this.consumer.connect();
     // The raw topics of the configured sources: a raw topic without a definition has no mapping to apply.
     await this.consumer.subscribe({ topics: sourceIds.map(rawTopic), fromBeginning: true });

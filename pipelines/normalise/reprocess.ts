@@ -3,8 +3,7 @@ import type { Knex } from 'knex';
 import { rawTopic } from '../../schemas/catalog';
 import { partitionRanges, PartitionRange, readRanges } from '../raw-reader';
 import { listDeadLetters, markResolved, DlqFilter } from './dlq-table';
-import type { NormaliserDeps } from './normaliser';
-import { Normaliser } from './normaliser';
+import { normaliseContext, NormaliserDeps } from './normaliser';
 import { EncodedOutcome, normaliseMessages, outputCodec, prepareTopicsAndSchemas, produceInTransaction, transactionalProducer } from './outcomes';
 
 export interface ReprocessReport {
@@ -32,7 +31,7 @@ async function reprocess(
   const { config, kafka, registry, sources } = deps;
   const schemas = await prepareTopicsAndSchemas(config, kafka, registry, [...sources.keys()]);
   const codec = await outputCodec(registry, schemas);
-  const ctx = new Normaliser(deps).context();
+  const ctx = normaliseContext(deps);
   const producer = transactionalProducer(kafka, `${config.normaliser.transactional_id}-reprocess-${crypto.randomUUID()}`);
   await producer.connect();
   const report: ReprocessReport = { read: 0, canonical: 0, dead: 0, resolved: 0, failures: [] };

@@ -86,3 +86,17 @@ describe('configuration', () => {
     expect(config.hub.port).toBe(18080);
   });
 });
+
+describe('configuration: cross-checks', () => {
+  it('refuses two services on one port, naming both keys', () => {
+    const err = loadError(writeConfig('stack:\n  registry:\n    port: 15432\n'));
+    expect(err.message).toMatch(/stack.postgres.port and stack.registry.port are both 15432/);
+  });
+
+  it('merges reply deadlines over the defaults and refuses an unknown kind', () => {
+    const config = loadConfig({ file: writeConfig('domain:\n  reply_deadlines:\n    PROCURATORIAL_SUGGESTION: { months: 1 }\n'), env: {} });
+    expect(config.domain.reply_deadlines.PROCURATORIAL_SUGGESTION).toEqual({ months: 1, days: 0 });
+    expect(config.domain.reply_deadlines.PETITION_12309).toEqual({ months: 0, days: 7 });
+    expect(loadError(writeConfig('domain:\n  reply_deadlines:\n    SUGESTION: { months: 1 }\n')).issues[0].path).toMatch(/^domain\.reply_deadlines/);
+  });
+});

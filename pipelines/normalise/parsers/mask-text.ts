@@ -1,5 +1,5 @@
 /**
- * Masks mobile and ID numbers inside free text (ticket content, violation facts, summaries).
+ * Masks mobile, landline and ID numbers inside free text (ticket content, violation facts, summaries).
  * It over-masks rather than under-masks: an ID with a wrong check character is still a person's
  * number, so only the shape and a plausible birth date are required, never the checksum.
  */
@@ -19,6 +19,12 @@ const SEP = '[ \\-－]?';
 const MOBILE = `(?:(?:\\+|＋|00|００)?(?:86|８６)${SEP})?[1１][3-9３-９]${D}(?:${SEP}${D}{4}){2}`;
 // `(?![元万亿])`: an eleven-digit figure followed by a currency word is an amount, not a phone.
 const PII = new RegExp(`${BEFORE}(?:(${ID18})|(${ID15})|(${MOBILE})(?![元万亿]))${AFTER}`, 'g');
+
+// ID numbers written in groups (`620902 19810823 1234`, `620902 1981 0823 1234`) and landlines
+// with an area code (`0937-2612345`, `(0937)2612345`): a separator or brackets are required for a
+// landline, so a plain run of digits (an order number) is not taken for one.
+const ID_GROUPED = new RegExp(`${BEFORE}${D}{6} (?:${D}{8}|${D}{4} ${D}{4}) ${D}{3}[0-9\\uFF10-\\uFF19Xx\\uFF38\\uFF58]${AFTER}`, 'g');
+const LANDLINE = new RegExp(`${BEFORE}(?:[(（](0${D}{2,3})[)）] ?|(0${D}{2,3})[-－ ])(${D}{7,8})${AFTER}`, 'g');
 
 // Order numbers and long amounts also have 15 or 18 digits; an ID number's birth date
 // (YYYYMMDD, or YYMMDD in the old form) tells them apart.
@@ -49,5 +55,16 @@ export function maskPiiInText(text: string): { text: string; found: number } {
     }
     return match;
   });
-  return { text: masked, found };
+  const grouped = masked.replace(ID_GROUPED, (match: string) => {
+    const id = toHalfWidth(match).replace(/ /g, '').toUpperCase();
+    if (!plausibleBirth(id.slice(6, 14))) return match;
+    found += 1;
+    return maskIdNumber(id);
+  });
+  const landlines = grouped.replace(LANDLINE, (_match: string, bracketed?: string, dashed?: string, number?: string) => {
+    found += 1;
+    const local = toHalfWidth(number!);
+    return `${toHalfWidth(bracketed ?? dashed!)}-${'*'.repeat(local.length - 3)}${local.slice(-3)}`;
+  });
+  return { text: landlines, found };
 }

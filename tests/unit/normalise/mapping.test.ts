@@ -66,3 +66,31 @@ describe('source definitions', () => {
     expect(a.mappingHash).not.toBe(c.mappingHash);
   });
 });
+
+describe('source definitions: rules checked at load time', () => {
+  const penalty = (rule: string, measure = '') => `id: pp\nname: pp\ndataset: enforcement-case\nmapping:\n  fields:\n    case_id: { from: a }\n    agency_code: { const: b }\n    agency_name: { const: c }\n${rule}${measure}`;
+
+  it('refuses a money unit the parser does not know (万 alone would make fines 10,000 times too small)', () => {
+    expect(configError(penalty('    fine_amount: { from: 罚款, unit: 万 }\n')).issues).toContainEqual({
+      path: 'mapping.fields.fine_amount.unit',
+      expected: expect.stringContaining('money takes unit 元 or 万元'),
+    });
+  });
+
+  it('refuses an unknown area unit and a unit on a field that has none', () => {
+    expect(configError(penalty('', '  measures:\n    - { name: FARMLAND_AREA, from: x, unit: 英亩 }\n')).issues[0].path).toBe('mapping.measures.0.unit');
+    expect(configError(penalty('    decided_on: { from: d, unit: 元 }\n')).issues[0].path).toBe('mapping.fields.decided_on.unit');
+  });
+
+  it('refuses a plain parser on a field that holds personal data', () => {
+    expect(configError(penalty('    violation_facts: { from: f, parse: string }\n')).issues[0]).toEqual({
+      path: 'mapping.fields.violation_facts.parse',
+      expected: 'this field holds personal data and must use the text parser, not string',
+    });
+    expect(configError(penalty('    party.id: { from: f, parse: string }\n')).issues[0].path).toBe('mapping.fields.party.id.parse');
+  });
+
+  it('accepts the units the parsers know', () => {
+    expect(() => parseSource('ok.yaml', penalty('    fine_amount: { from: 罚款, unit: 万元 }\n', '  measures:\n    - { name: FARMLAND_AREA, from: x, unit: 公顷 }\n'))).not.toThrow();
+  });
+});

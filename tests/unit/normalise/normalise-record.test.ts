@@ -186,4 +186,35 @@ describe('normalising one record', () => {
     const given = canonical(run(suggestion, { 编号: 'JQJ-2', 类型: '检察建议', 发出日期: '2025-01-31', 回复期限: '2025-02-15', 更新时间: '2025-02-01 09:00' }));
     expect(given.reply_due_on).toBe('2025-02-15');
   });
+
+  it('masks the name of a party of unknown kind, and keeps one that reads as an organisation', () => {
+    const person = canonical(run(penalty, { 案件编号: 'X-2', 当事人名称: '李娜', 违法事实: '李娜无证经营' }));
+    expect(person.party).toMatchObject({ kind: 'UNKNOWN', name: '李*' });
+    expect(person.violation_facts).toBe('李*无证经营');
+    const shop = canonical(run(penalty, { 案件编号: 'X-3', 当事人名称: '肃州区老马烧烤店' }));
+    expect(shop.party).toMatchObject({ kind: 'ORGANISATION', name: '肃州区老马烧烤店' });
+  });
+
+  it('refuses an envelope that claims another source than its topic', () => {
+    const envelope = buildEnvelope({ sourceId: 'proc', dataset: 'supervision-record', payload: { 编号: 'J-1' }, runId: 'unit' });
+    const outcome = normaliseEnvelope(envelope, { topic: 'raw.amr', partition: 0, offset: '7' }, ctx(penalty, suggestion));
+    expect(errors(outcome)).toEqual([{ field: 'source_id', code: 'SOURCE_MISMATCH' }]);
+  });
+
+  it('masks personal data quoted in an error message', () => {
+    const wrongColumn = source(`
+id: wrong
+name: 映射错误
+dataset: supervision-record
+mapping:
+  fields:
+    record_id: { from: 编号 }
+    procuratorate_code: { const: X }
+    region_code: { from: 联系电话 }
+`);
+    const envelope = buildEnvelope({ sourceId: 'wrong', dataset: 'supervision-record', payload: { 编号: 'J-1', 联系电话: '13812345678' }, runId: 'unit' });
+    const outcome = normaliseEnvelope(envelope, { topic: 'raw.wrong', partition: 0, offset: '1' }, ctx(wrongColumn));
+    expect(outcome.kind).toBe('dead');
+    expect(JSON.stringify(outcome)).not.toContain('13812345678');
+  });
 });

@@ -30,10 +30,24 @@ describe('maskPiiInText', () => {
     ['金额1.3812345678万元', '金额1.3812345678万元', 0],
     ['经营额12,345,678.00元', '经营额12,345,678.00元', 0],
     ['热线12345、110报警', '热线12345、110报警', 0],
-    ['座机0937-2612345', '座机0937-2612345', 0], // landlines are not searched in free text
+    ['座机0937-2612345', '座机0937-****345', 1], // landlines with an area code are contact numbers too
     ['银行卡号6222021234567890123', '银行卡号6222021234567890123', 0], // 19 digits
     ['', '', 0],
   ])('masks %j as %j (%i found)', (text, masked, found) => {
     expect(maskPiiInText(text)).toEqual({ text: masked, found });
+  });
+});
+
+describe('maskPiiInText: grouped ID numbers and landlines', () => {
+  it.each([
+    ['请联系0937-2612345', '请联系0937-****345', 1],
+    ['请联系（0937）2612345', '请联系0937-****345', 1],
+    ['(0937)26123456转分机', '0937-*****456转分机', 1],
+    ['身份证620902 19810823 1234号', '身份证620902********1234号', 1],
+    ['身份证 110105 1949 1231 002X', '身份证 110105********002X', 1],
+    ['订单号09372612345678', '订单号09372612345678', 0],
+    ['编号 123456 99999999 1234', '编号 123456 99999999 1234', 0],
+  ])('masks %s as %s', (input, expected, found) => {
+    expect(maskPiiInText(input)).toEqual({ text: expected, found });
   });
 });

@@ -61,7 +61,7 @@ const STANDARD: Record<SchemaName, { record: string; fields: Array<[string, Kind
   'dlq-record': {
     record: 'DeadLetter',
     fields: [
-      ['raw', 'raw-position'], ['source_id', 'string'], ['dataset', 'string'], ['record_key', 'string'], ['errors', 'error[]'],
+      ['raw', 'raw-position'], ['source_id', 'string'], ['dataset', 'string'], ['record_key', 'string?'] /* null when the raw message had no key */, ['errors', 'error[]'],
       ['normaliser_version', 'string'], ['failed_at', 'ts'],
     ],
   },
