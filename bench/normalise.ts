@@ -5,9 +5,10 @@ import { createKafka } from '../lib/kafka-client';
 import { createLogger } from '../lib/log';
 import { createRegistry } from '../lib/registry-client';
 import { loadSources } from '../pipelines/normalise/mapping';
-import { Normaliser } from '../pipelines/normalise/normaliser';
+import { Normaliser, normaliseContext } from '../pipelines/normalise/normaliser';
 import { normaliseEnvelope } from '../pipelines/normalise/normalise-record';
-import { encodeOutcome, outputCodec, prepareTopicsAndSchemas } from '../pipelines/normalise/outcomes';
+import { encodeOutcome, outputCodec } from '../pipelines/normalise/outcomes';
+import { prepareTopicsAndSchemas } from '../pipelines/topics';
 import { buildEnvelope, RawEnvelope } from '../pipelines/raw-envelope';
 import { rawTopic } from '../schemas/catalog';
 import { BenchResult, rssMb, sourcesCopy } from './support';
@@ -34,7 +35,7 @@ export async function benchNormalise(config: Config, records: number): Promise<B
   const rawIds = new Map<string, number>();
   for (const id of sources.keys()) rawIds.set(id, await registry.getLatestSchemaId(`${rawTopic(id)}-value`));
   const rawBuffers = await Promise.all(envelopes.map((e) => registry.encode(rawIds.get(e.source_id)!, e)));
-  const ctx = { sources, piiSecret: 'bench-secret', replyDeadlines: config.domain.reply_deadlines as Record<string, { months: number; days: number }>, today: new Date().toISOString().slice(0, 10) };
+  const ctx = { ...normaliseContext({ config, sources, piiSecret: 'bench-secret' }), validate: undefined, today: new Date().toISOString().slice(0, 10) };
   const codec = await outputCodec(registry, schemas);
   await codec.load(...rawIds.values());
   const t0 = process.hrtime.bigint();
@@ -60,7 +61,9 @@ export async function benchNormalise(config: Config, records: number): Promise<B
   await normaliser.start();
   let peakRss = rssMb();
   let firstAt = 0;
+  const giveUp = Date.now() + 10 * 60_000;
   while (normaliser.stats.read < records) {
+    if (Date.now() > giveUp) throw new Error(`normaliser read ${normaliser.stats.read} of ${records} records in 10 minutes`);
     await new Promise((r) => setTimeout(r, 20));
     if (!firstAt && normaliser.stats.read > 0) firstAt = Date.now();
     peakRss = Math.max(peakRss, rssMb());

@@ -1,6 +1,6 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka, Producer, RecordMetadata } from 'kafkajs';
-import { chunkTopicMessages, createProducer } from '../lib/kafka-client';
+import { chunkTopicMessages, createProducer, groupByTopic } from '../lib/kafka-client';
 import { rawTopic, subjectFor } from '../schemas/catalog';
 import type { RawEnvelope } from '../pipelines/raw-envelope';
 
@@ -36,16 +36,13 @@ export class RawProducer {
 
   /** Produces envelopes (any mix of sources), keyed by record key; resolves once Kafka acknowledged all. */
   async send(envelopes: RawEnvelope[]): Promise<RecordMetadata[]> {
-    const byTopic = new Map<string, Array<{ key: string; value: Buffer }>>();
+    const items: Array<{ topic: string; message: { key: string; value: Buffer } }> = [];
     for (const envelope of envelopes) {
       const topic = rawTopic(envelope.source_id);
-      const value = await this.registry.encode(await this.schemaId(topic), envelope);
-      const list = byTopic.get(topic) ?? [];
-      list.push({ key: envelope.record_key, value });
-      byTopic.set(topic, list);
+      items.push({ topic, message: { key: envelope.record_key, value: await this.registry.encode(await this.schemaId(topic), envelope) } });
     }
     const results: RecordMetadata[] = [];
-    for (const chunk of chunkTopicMessages([...byTopic].map(([topic, messages]) => ({ topic, messages })))) {
+    for (const chunk of chunkTopicMessages(groupByTopic(items))) {
       results.push(...(await this.producer.sendBatch({ topicMessages: chunk, acks: -1 })));
     }
     return results;

@@ -48,8 +48,9 @@ export function createKafka(config: Config, options: KafkaOptions = {}): Kafka {
 /**
  * An idempotent producer (acks=all, retried sends never duplicate), optionally
  * transactional. The broker tolerates up to 5 in-flight requests with idempotence.
- * Retries are unbounded, as idempotence requires: a send that gave up could be re-sent
- * by its caller and duplicated. Callers stop a stuck producer by disconnecting it.
+ * Retries are unbounded (kafkajs's default for idempotence): a send that gave up could be
+ * re-sent by its caller and duplicated. While the broker is unreachable a send therefore waits;
+ * callers stop a stuck producer by disconnecting it.
  */
 export function createProducer(kafka: Kafka, options: Pick<ProducerConfig, 'transactionalId' | 'transactionTimeout'> = {}): Producer {
   return kafka.producer({
@@ -111,4 +112,15 @@ export function chunkTopicMessages<M extends { key?: Buffer | string | null; val
 function byteLength(value: Buffer | string | null): number {
   if (value === null) return 0;
   return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}
+
+/** Messages grouped by topic, in their order, as `sendBatch` takes them. */
+export function groupByTopic<M>(items: Iterable<{ topic: string; message: M }>): Array<{ topic: string; messages: M[] }> {
+  const byTopic = new Map<string, M[]>();
+  for (const { topic, message } of items) {
+    const list = byTopic.get(topic);
+    if (list) list.push(message);
+    else byTopic.set(topic, [message]);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }

@@ -38,8 +38,8 @@ export async function readTableFile(file: string): Promise<TableFile> {
   if (ext === '.xls') {
     throw new ValidationError('file', 'UNSUPPORTED_FORMAT', `${file}: legacy .xls workbooks are not read; save it as .xlsx or CSV`);
   }
+  if (ext === '.jsonl' || ext === '.ndjson') return { format: 'jsonl', encoding: readJsonLines(file).encoding, records: parseJsonLines(file) };
   const { text, encoding } = decodeText(fs.readFileSync(file));
-  if (ext === '.jsonl' || ext === '.ndjson') return { format: 'jsonl', encoding, records: parseJsonLines(file, text) };
   if (ext === '.json') {
     const data = parseJson(file, text, 1);
     if (!Array.isArray(data)) throw new ValidationError('file', 'MALFORMED_JSON', `${file}: expected a JSON array of records`);
@@ -57,13 +57,18 @@ function parseJson(file: string, text: string, line: number): unknown {
   }
 }
 
-function parseJsonLines(file: string, text: string): TableRecord[] {
-  const records: TableRecord[] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() === '') return;
-    records.push(parseJson(file, line, i + 1) as TableRecord);
-  });
-  return records;
+/** The non-empty lines of a JSON Lines file, unparsed (each is one record's text). */
+export function readJsonLines(file: string): { lines: Array<{ line: number; text: string }>; encoding: TextEncoding } {
+  const { text, encoding } = decodeText(fs.readFileSync(file));
+  const lines = text
+    .split(/\r?\n/)
+    .map((t, i) => ({ line: i + 1, text: t }))
+    .filter((l) => l.text.trim() !== '');
+  return { lines, encoding };
+}
+
+function parseJsonLines(file: string): TableRecord[] {
+  return readJsonLines(file).lines.map((l) => parseJson(file, l.text, l.line) as TableRecord);
 }
 
 export function parseCsvText(file: string, text: string): TableRecord[] {

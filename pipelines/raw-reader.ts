@@ -1,6 +1,15 @@
 import crypto from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 
+/**
+ * Partitions whose reading ended because nothing more arrived, before a message at `to` was
+ * seen. On a transactional topic the last offsets are commit markers, which are never delivered,
+ * so this is normal there; on a raw topic (no transactions) it means the range was not fully read.
+ */
+export interface ReadReport {
+  endedIdle: Array<{ partition: number; lastOffset: string | null; to: string }>;
+}
+
 /** A stretch of one partition to read: offsets `from` to `to`, both included. */
 export interface PartitionRange {
   partition: number;
@@ -19,11 +28,12 @@ export async function readRanges(
   ranges: PartitionRange[],
   onBatch: (partition: number, messages: KafkaMessage[]) => Promise<void>,
   options: { idleMs?: number } = {},
-): Promise<void> {
+): Promise<ReadReport> {
+  const report: ReadReport = { endedIdle: [] };
   const wanted = ranges.filter((r) => BigInt(r.to) >= BigInt(r.from));
-  if (wanted.length === 0) return;
+  if (wanted.length === 0) return report;
   const idleMs = options.idleMs ?? 2000;
-  const state = new Map(wanted.map((r) => [r.partition, { range: r, lastActivity: 0 }]));
+  const state = new Map(wanted.map((r) => [r.partition, { range: r, lastActivity: 0, lastOffset: null as string | null }]));
   const consumer = kafka.consumer({ groupId: `liandong-reader-${crypto.randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 250 });
   let failure: unknown;
   let finish!: () => void;
@@ -45,7 +55,10 @@ export async function readRanges(
     watchdog ??= setInterval(() => {
       if (busy) return;
       for (const [partition, s] of state) {
-        if (s.lastActivity && Date.now() - Math.max(s.lastActivity, lastBusy) > idleMs) done(partition);
+        if (s.lastActivity && Date.now() - Math.max(s.lastActivity, lastBusy) > idleMs) {
+          report.endedIdle.push({ partition, lastOffset: s.lastOffset, to: s.range.to });
+          done(partition);
+        }
       }
     }, 100);
   });
@@ -70,6 +83,7 @@ export async function readRanges(
         }
         await heartbeat();
         s.lastActivity = Date.now();
+        s.lastOffset = batch.lastOffset();
         if (BigInt(batch.lastOffset()) >= last) done(batch.partition);
         } finally {
           busy = false;
@@ -80,6 +94,7 @@ export async function readRanges(
     for (const range of wanted) consumer.seek({ topic, partition: range.partition, offset: range.from });
     await finished;
     if (failure) throw failure;
+    return report;
   } finally {
     if (watchdog) clearInterval(watchdog);
     await consumer.disconnect();

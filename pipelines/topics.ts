@@ -1,6 +1,8 @@
-import type { Admin, ITopicConfig } from 'kafkajs';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Admin, ITopicConfig, Kafka } from 'kafkajs';
 import type { Config } from '../lib/config';
-import { DATASET_TOPICS, DLQ_TOPIC, rawTopic } from '../schemas/catalog';
+import { DATASET_TOPICS, DLQ_TOPIC, rawTopic, registerAll, subjectFor } from '../schemas/catalog';
+import type { Dataset } from './normalise/canonical-fields';
 
 /**
  * The hub creates its topics itself (the broker never auto-creates them): canonical topics
@@ -32,4 +34,34 @@ export async function ensureTopics(admin: Admin, config: Config, sourceIds: read
     if (still.length > 0) throw err;
   }
   return missing.map((t) => t.topic);
+}
+
+/** Schema ids of the subjects the normaliser writes. */
+export interface OutputSchemas {
+  canonical: Record<Dataset, number>;
+  dlq: number;
+}
+
+/**
+ * What the hub does at start-up before producing anything: create its topics and register
+ * every subject (BACKWARD), so an incompatible schema fails here, before a single message.
+ */
+export async function prepareTopicsAndSchemas(config: Config, kafka: Kafka, registry: SchemaRegistry, sourceIds: string[]): Promise<OutputSchemas> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, config, sourceIds);
+  } finally {
+    await admin.disconnect();
+  }
+  const ids = await registerAll(registry, config, sourceIds);
+  const id = (topic: string) => ids.get(subjectFor(topic))!;
+  return {
+    canonical: {
+      'enforcement-case': id(DATASET_TOPICS['enforcement-case']),
+      'hotline-ticket': id(DATASET_TOPICS['hotline-ticket']),
+      'supervision-record': id(DATASET_TOPICS['supervision-record']),
+    },
+    dlq: id(DLQ_TOPIC),
+  };
 }

@@ -44,13 +44,12 @@ function show(value: unknown): string {
 
 const DECIMAL_PATTERN = /^([+-]?)(\d+)(?:\.(\d+))?$/;
 
-/** `decimal(precision, scale)` on `bytes` (or `fixed`) ↔ a decimal string with `scale` fraction digits. */
-export class DecimalType extends types.LogicalType {
-  /**
-   * avsc asks every logical branch of a union whether it takes a value, null included, and
-   * its default check does so by converting and catching the error. Answering for null up
-   * front keeps nullable logical fields cheap (no exception per record).
-   */
+/**
+ * avsc asks every logical branch of a union whether it takes a value, null included, and its
+ * default check does so by converting and catching the error. Answering for null up front keeps
+ * nullable logical fields cheap (no exception per record).
+ */
+abstract class NullRefusingLogicalType extends types.LogicalType {
   _check(value: unknown, flags?: unknown, hook?: (value: unknown, type: Type) => void, path?: string[]): boolean {
     if (value === null || value === undefined) {
       hook?.(value, this);
@@ -58,7 +57,10 @@ export class DecimalType extends types.LogicalType {
     }
     return (types.LogicalType.prototype as unknown as { _check: (...args: unknown[]) => boolean })._check.call(this, value, flags, hook, path);
   }
+}
 
+/** `decimal(precision, scale)` on `bytes` (or `fixed`) ↔ a decimal string with `scale` fraction digits. */
+export class DecimalType extends NullRefusingLogicalType {
   readonly precision: number;
   readonly scale: number;
   private readonly limit: bigint;
@@ -186,20 +188,7 @@ export function fromTwosComplement(buf: Buffer): bigint {
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** `date` on `int` (days since 1970-01-01) ↔ `'YYYY-MM-DD'`. */
-export class DateType extends types.LogicalType {
-  /**
-   * avsc asks every logical branch of a union whether it takes a value, null included, and
-   * its default check does so by converting and catching the error. Answering for null up
-   * front keeps nullable logical fields cheap (no exception per record).
-   */
-  _check(value: unknown, flags?: unknown, hook?: (value: unknown, type: Type) => void, path?: string[]): boolean {
-    if (value === null || value === undefined) {
-      hook?.(value, this);
-      return false;
-    }
-    return (types.LogicalType.prototype as unknown as { _check: (...args: unknown[]) => boolean })._check.call(this, value, flags, hook, path);
-  }
-
+export class DateType extends NullRefusingLogicalType {
   constructor(schema: Schema, opts?: unknown) {
     super(schema, opts);
     if (!Type.isType(this.underlyingType, 'int')) throw new Error(`date: the underlying type must be int, got ${this.underlyingType.typeName}`);
@@ -244,20 +233,7 @@ export function formatDays(days: number): string {
 const TIMESTAMP_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** `timestamp-millis` on `long` ↔ ISO-8601 UTC with milliseconds, `'2025-06-04T06:30:00.000Z'`. */
-export class TimestampMillisType extends types.LogicalType {
-  /**
-   * avsc asks every logical branch of a union whether it takes a value, null included, and
-   * its default check does so by converting and catching the error. Answering for null up
-   * front keeps nullable logical fields cheap (no exception per record).
-   */
-  _check(value: unknown, flags?: unknown, hook?: (value: unknown, type: Type) => void, path?: string[]): boolean {
-    if (value === null || value === undefined) {
-      hook?.(value, this);
-      return false;
-    }
-    return (types.LogicalType.prototype as unknown as { _check: (...args: unknown[]) => boolean })._check.call(this, value, flags, hook, path);
-  }
-
+export class TimestampMillisType extends NullRefusingLogicalType {
   constructor(schema: Schema, opts?: unknown) {
     super(schema, opts);
     if (!Type.isType(this.underlyingType, 'long')) throw new Error(`timestamp-millis: the underlying type must be long, got ${this.underlyingType.typeName}`);

@@ -1,8 +1,8 @@
 import { AgencySimulator } from './agency-records';
 import { createSimulatorApp, GroundTruthRecord, intParam, listen, route, shanghaiTime, SimulatedApi, SimulatedApiOptions, timeParam } from './api-server';
+import { Draws, mix } from './draws';
 import { FaultInjector } from './faults';
-import { Random } from './random';
-import { mix, Timeline, TimelineShape } from './timeline';
+import { Timeline, TimelineShape } from './timeline';
 
 /**
  * The market regulator's penalty API, page/offset style, as connector tests, the demo and
@@ -70,7 +70,7 @@ export class PenaltyCatalogue {
     const id = caseNumber(record);
     const updatedAt = shanghaiTime(seconds);
     const body = { ...this.templates[mix(this.seed, record, SALT_TEMPLATE) % TEMPLATES] };
-    const rng = new Random(mix(this.seed, record, SALT_CONTENT));
+    const rng = new Draws(mix(this.seed, record, SALT_CONTENT));
     // Assigning existing keys keeps the template's field order, so payloads read like the agency's.
     body.案件编号 = id;
     body.决定书文号 = `酒市监罚〔${YEAR}〕${record + 1}号`;
@@ -79,7 +79,7 @@ export class PenaltyCatalogue {
     body['违法所得（元）'] = String(rng.int(100, 150_000));
     if (version > 0) {
       // A correction: the amount was mistyped, and the case has moved on since.
-      const fix = new Random(mix(this.seed, record, SALT_CONTENT, version));
+      const fix = new Draws(mix(this.seed, record, SALT_CONTENT, version));
       body['罚款金额（万元）'] = fix.pick(FINES_WAN.filter((f) => f !== body['罚款金额（万元）']));
       body.案件状态 = STATUS_AFTER_CORRECTION[Math.min(version, STATUS_AFTER_CORRECTION.length) - 1];
     }

@@ -1,6 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { mix } from './timeline';
-import { Random } from './random';
+import { Draws, mix } from './draws';
 
 /**
  * What goes wrong with a real agency API, on demand: 500s, 429s with Retry-After, answers
@@ -96,17 +95,17 @@ export class FaultInjector {
         return;
       }
       // Independent draws per kind, so raising one rate never reshuffles which requests get another.
-      if (new Random(mix(this.seed, sequence, SALT_THROTTLE)).chance(o.throttleRate)) {
+      if (new Draws(mix(this.seed, sequence, SALT_THROTTLE)).chance(o.throttleRate)) {
         this.count('throttle');
         res.status(429).set('Retry-After', String(o.retryAfterSeconds)).json({ code: 'RATE_LIMITED', message: 'too many requests' });
         return;
       }
-      if (new Random(mix(this.seed, sequence, SALT_ERROR)).chance(o.errorRate)) {
+      if (new Draws(mix(this.seed, sequence, SALT_ERROR)).chance(o.errorRate)) {
         this.count('error');
         res.status(500).json({ code: 'INTERNAL', message: 'simulated server error' });
         return;
       }
-      if (new Random(mix(this.seed, sequence, SALT_SLOW)).chance(o.slowRate)) {
+      if (new Draws(mix(this.seed, sequence, SALT_SLOW)).chance(o.slowRate)) {
         this.count('slow');
         const timer = setTimeout(() => {
           this.timers.delete(timer);

@@ -1,7 +1,8 @@
 import { AgencySimulator } from './agency-records';
 import { BadRequest, createSimulatorApp, GroundTruthRecord, intParam, listen, route, shanghaiTime, SimulatedApi, SimulatedApiOptions, stringParam, timeParam } from './api-server';
+import { mix } from './draws';
 import { FaultInjector } from './faults';
-import { mix, Timeline, TimelineShape } from './timeline';
+import { Timeline, TimelineShape } from './timeline';
 
 /**
  * The 12345 hotline's ticket API, cursor-token style: a change feed in which every status

@@ -1,4 +1,4 @@
-import { Random } from './random';
+import { Draws, mix } from './draws';
 
 /**
  * The simulated history behind the agency API simulators: records arrive in bursts (every
@@ -8,33 +8,22 @@ import { Random } from './random';
  * Nothing here holds a record's content. Record r's later versions, a burst's size and the
  * gap before it are each derived from (seed, r) or (seed, burst), so the API builds a
  * record's payload only when a request asks for it. The index costs a few numbers per burst
- * plus two per later version, so a million records fit in a few megabytes.
+ * plus two per later version (three while it is still due): a million penalty cases take
+ * about 10 MB, a million tickets with their status changes about 40 MB.
  */
-
-/** A well-mixed 32-bit hash of integers: the per-record seed, so record r needs no earlier record. */
-export function mix(...parts: number[]): number {
-  let h = 0x9e3779b9;
-  for (const part of parts) {
-    h = Math.imul(h ^ (part >>> 0), 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-  }
-  return h >>> 0;
-}
 
 export interface TimelineShape {
   /** Seconds since the epoch of the first burst. */
   startSeconds: number;
   /** New records in a burst (the last burst of a `grow` may be smaller). */
-  burstSize(rng: Random): number;
+  burstSize(draws: Draws): number;
   /** Seconds between a burst and the previous one (≥ 1, so every burst has its own timestamp). */
-  gapSeconds(rng: Random): number;
+  gapSeconds(draws: Draws): number;
   /**
    * Bursts after its first arrival at which a record's later versions arrive, ascending and
    * ≥ 1 apart, so two versions of one record never share a timestamp. [] = never changes.
    */
-  laterVersions(rng: Random): number[];
+  laterVersions(draws: Draws): number[];
 }
 
 /** One version of one record, as it arrived in a burst. */
@@ -52,7 +41,10 @@ export class Timeline {
   private readonly times: number[] = [];
   /** Versions of a record that are its latest, per burst: what an API serving only the latest sees. */
   private readonly latest: number[] = [];
-  /** Later versions, as [record, version, record, version…] by the burst they arrive in; future bursts included. */
+  /**
+   * Later versions by the burst they arrive in: [record, version…] for bursts that exist,
+   * [record, version, burst of the version before…] for future ones.
+   */
   private readonly later = new Map<number, number[] | Int32Array>();
   private records = 0;
 
@@ -93,28 +85,29 @@ export class Timeline {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`grow: n must be a non-negative integer, got ${n}`);
     while (n > 0) {
       const b = this.starts.length;
-      const size = Math.min(n, Math.max(1, this.shape.burstSize(new Random(mix(this.seed, b, SALT_SIZE)))));
-      const previous = b === 0 ? this.shape.startSeconds : this.times[b - 1] + Math.max(1, this.shape.gapSeconds(new Random(mix(this.seed, b, SALT_GAP))));
+      const size = Math.min(n, Math.max(1, this.shape.burstSize(new Draws(mix(this.seed, b, SALT_SIZE)))));
+      const previous = b === 0 ? this.shape.startSeconds : this.times[b - 1] + Math.max(1, this.shape.gapSeconds(new Draws(mix(this.seed, b, SALT_GAP))));
       this.starts.push(this.records);
       this.times.push(previous);
-      // Once its burst exists a list never changes again: keep it compact.
-      const due = Int32Array.from(this.later.get(b) ?? []);
-      this.later.set(b, due);
-      this.latest.push(size + due.length / 2);
-      // A later version arriving now retires the version before it from the latest view.
-      for (let i = 0; i < due.length; i += 2) {
-        const record = due[i];
-        const before = this.recordBurst(record) + this.offsets(record)[due[i + 1] - 1];
-        this.latest[before]--;
+      const due = this.later.get(b) ?? [];
+      this.latest.push(size + due.length / 3);
+      const arrived = new Int32Array((due.length / 3) * 2);
+      for (let i = 0, j = 0; i < due.length; i += 3, j += 2) {
+        // A later version arriving now retires the version before it from the latest view.
+        this.latest[due[i + 2]]--;
+        arrived[j] = due[i];
+        arrived[j + 1] = due[i + 1];
       }
+      // Once its burst exists a list never changes again: keep it compact.
+      this.later.set(b, arrived);
       for (let r = this.records; r < this.records + size; r++) {
         const offsets = this.offsets(r);
         for (let v = 1; v < offsets.length; v++) {
           const at = b + offsets[v];
           const list = this.later.get(at);
           // Records are scheduled in ascending order, so each burst's list stays sorted by record.
-          if (Array.isArray(list)) list.push(r, v);
-          else this.later.set(at, [r, v]);
+          if (Array.isArray(list)) list.push(r, v, b + offsets[v - 1]);
+          else this.later.set(at, [r, v, b + offsets[v - 1]]);
         }
       }
       this.records += size;
@@ -124,7 +117,7 @@ export class Timeline {
 
   /** Burst offsets of record r's versions: [0, …later]. */
   offsets(r: number): number[] {
-    return [0, ...this.shape.laterVersions(new Random(mix(this.seed, r, SALT_VERSIONS)))];
+    return [0, ...this.shape.laterVersions(new Draws(mix(this.seed, r, SALT_VERSIONS)))];
   }
 
   /** The burst record r first arrived in. */

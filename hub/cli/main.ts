@@ -1,11 +1,11 @@
 import { Command } from 'commander';
-import { loadConfig } from '../../lib/config';
+import { Config, loadConfig } from '../../lib/config';
 import { createDb } from '../../lib/db';
 import { LiandongError, StackError } from '../../lib/errors';
 import { migrateLatest, migrateRollback, migrationStatus } from '../../sql/migrate';
 import { checkReadiness } from '../readiness';
 import { serve } from '../server/serve';
-import { DlqTableSink } from '../../pipelines/normalise/dlq-table';
+import { DlqTableSink } from '../../pipelines/normalise/dlq-sink';
 import { Normaliser } from '../../pipelines/normalise/normaliser';
 import { createRuntime } from '../runtime';
 import { createStack, up } from '../stack/stack';
@@ -69,30 +69,42 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('run')
+    .description('run the hub against configured services: migrate, register the schemas, run the normaliser and serve (the production entry point)')
+    .action(async () => {
+      await runHub(loadConfig());
+    });
+
+  program
     .command('demo')
-    .description('bring up the local stack, migrate, register the schemas, run the normaliser and serve the hub (what `npm start` runs)')
+    .description('bring up the local stack, then run the hub on it (what `npm start` runs)')
     .action(async () => {
       const config = loadConfig();
       await up(createStack(config), say);
-      const rt = createRuntime(config, 'demo');
-      try {
-        const applied = await migrateLatest(rt.db);
-        say(applied.length ? `migrations applied: ${applied.join(', ')}` : 'migrations up to date');
-        const fatal = exitOnFatal(rt.logger);
-        const normaliser = new Normaliser({ ...rt, onFatal: fatal });
-        const dlq = new DlqTableSink({ ...rt, onFatal: fatal });
-        await normaliser.start();
-        await dlq.start();
-        say(`schemas registered (BACKWARD) and topics ready for ${rt.sources.size} source(s); normaliser running`);
-        await serve(config, say);
-        await normaliser.stop();
-        await dlq.stop();
-      } finally {
-        await rt.close();
-      }
+      await runHub(config);
     });
 
   return program;
+}
+
+/** Migrates, registers every subject (BACKWARD), starts the normaliser and serves until Ctrl-C. */
+async function runHub(config: Config): Promise<void> {
+  const rt = createRuntime(config, 'hub');
+  try {
+    const applied = await migrateLatest(rt.db);
+    say(applied.length ? `migrations applied: ${applied.join(', ')}` : 'migrations up to date');
+    const fatal = exitOnFatal(rt.logger);
+    const normaliser = new Normaliser({ ...rt, onFatal: fatal });
+    const dlq = new DlqTableSink({ ...rt, onFatal: fatal });
+    await normaliser.start();
+    await dlq.start();
+    say(`schemas registered (BACKWARD) and topics ready for ${rt.sources.size} source(s); normaliser running`);
+    await serve(config, say);
+    await normaliser.stop();
+    await dlq.stop();
+  } finally {
+    await rt.close();
+  }
 }
 
 /** Runs the CLI; errors become one clear message and a non-zero exit code, never a stack trace. */

@@ -1,10 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { loadConfig } from '../../lib/config';
 import { piiSecret } from '../../lib/secrets';
-import { decodeText, readTableFile } from '../../lib/tabular';
-import { getDeadLetter, listDeadLetters, DlqTableSink } from '../../pipelines/normalise/dlq-table';
+import { readJsonLines, readTableFile } from '../../lib/tabular';
+import { DlqTableSink } from '../../pipelines/normalise/dlq-sink';
+import { getDeadLetter, listDeadLetters } from '../../pipelines/normalise/dlq-table';
 import { loadSources, requireSource } from '../../pipelines/normalise/mapping';
 import { Normaliser, normaliseContext } from '../../pipelines/normalise/normaliser';
 import { normaliseEnvelope } from '../../pipelines/normalise/normalise-record';
@@ -23,8 +23,8 @@ const note = (line: string) => process.stderr.write(line + '\n');
  */
 async function readSample(file: string): Promise<{ payloads: Array<string | Record<string, unknown>>; format: string; encoding: string }> {
   if (/\.(jsonl|ndjson)$/i.test(file)) {
-    const { text, encoding } = decodeText(fs.readFileSync(file));
-    return { payloads: text.split(/\r?\n/).filter((line) => line.trim() !== ''), format: 'jsonl', encoding };
+    const { lines, encoding } = readJsonLines(file);
+    return { payloads: lines.map((l) => l.text), format: 'jsonl', encoding };
   }
   const table = await readTableFile(file);
   return { payloads: table.records, format: table.format, encoding: table.encoding };
@@ -100,6 +100,7 @@ function printReport(report: ReprocessReport): void {
     say(`  still failing ${failure.raw}: ${failure.errors.map((e) => `${e.field} ${e.code}`).join('; ')}`);
   }
   if (report.failures.length > 20) say(`  … and ${report.failures.length - 20} more`);
+  for (const warning of report.warnings) note(`warning: ${warning}`);
 }
 
 export function replayCommand(): Command {

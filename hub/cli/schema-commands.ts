@@ -3,7 +3,7 @@ import { loadConfig } from '../../lib/config';
 import { createKafka } from '../../lib/kafka-client';
 import { createRegistry } from '../../lib/registry-client';
 import { loadSources } from '../../pipelines/normalise/mapping';
-import { prepareTopicsAndSchemas } from '../../pipelines/normalise/outcomes';
+import { prepareTopicsAndSchemas } from '../../pipelines/topics';
 import { catalogEntries } from '../../schemas/catalog';
 import { table } from './output';
 

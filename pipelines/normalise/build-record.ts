@@ -82,11 +82,6 @@ function addPeriod(isoDate: string, period: { months: number; days: number }): s
   return date.toISOString().slice(0, 10);
 }
 
-/**
- * Turns mapped fields into a complete canonical record: defaults for what the source did
- * not send, parties with their kind inferred and individuals' names masked (also inside
- * free text), the reply deadline computed when missing, lineage and warnings.
- */
 /** Per dataset, its top-level fields and its free-text fields, listed once. */
 const LAYOUT = Object.fromEntries(
   (Object.keys(CANONICAL_FIELDS) as Dataset[]).map((dataset) => {
@@ -102,6 +97,11 @@ const LAYOUT = Object.fromEntries(
   }),
 ) as Record<Dataset, { topLevel: Array<[string, FieldSpec]>; text: string[]; parties: string[] }>;
 
+/**
+ * Turns mapped fields into a complete canonical record: defaults for what the source did
+ * not send, parties with their kind inferred and individuals' names masked (also inside
+ * free text), the reply deadline computed when missing, lineage and warnings.
+ */
 export function buildRecord(dataset: Dataset, mapped: MappedFields, ctx: BuildContext): CanonicalRecord {
   const layout = LAYOUT[dataset];
   const values = mapped.values;

@@ -5,7 +5,8 @@ import type { Logger } from '../../lib/log';
 import { rawTopic } from '../../schemas/catalog';
 import type { SourceDefinition } from './mapping';
 import type { NormaliseContext } from './normalise-record';
-import { normaliseMessages, OutputSchemas, outputCodec, prepareTopicsAndSchemas, produceInTransaction, transactionalProducer, validateRecord } from './outcomes';
+import { prepareTopicsAndSchemas, OutputSchemas } from '../topics';
+import { normaliseMessages, outputCodec, produceInTransaction, transactionalProducer, validateRecord } from './outcomes';
 
 export interface NormaliserStats {
   read: number;

@@ -1,44 +1,13 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
-import type { Config } from '../../lib/config';
 import { AvroCodec } from '../../lib/avro-codec';
-import { chunkTopicMessages, createProducer } from '../../lib/kafka-client';
-import { avroType, DATASET_TOPICS, DLQ_TOPIC, registerAll, subjectFor } from '../../schemas/catalog';
+import { chunkTopicMessages, createProducer, groupByTopic } from '../../lib/kafka-client';
+import { avroType, DATASET_TOPICS, DLQ_TOPIC } from '../../schemas/catalog';
+import type { OutputSchemas } from '../topics';
 import type { RawEnvelope } from '../raw-envelope';
-import { ensureTopics } from '../topics';
 import type { CanonicalRecord } from './build-record';
 import type { Dataset } from './canonical-fields';
 import { deadOutcome, normaliseEnvelope, NormaliseContext, normaliserVersion, Outcome, schemaViolations, shanghaiDate } from './normalise-record';
-
-/** Schema ids of the subjects the normaliser writes. */
-export interface OutputSchemas {
-  canonical: Record<Dataset, number>;
-  dlq: number;
-}
-
-/**
- * What the hub does at start-up before producing anything: create its topics and register
- * every subject (BACKWARD), so an incompatible schema fails here, before a single message.
- */
-export async function prepareTopicsAndSchemas(config: Config, kafka: Kafka, registry: SchemaRegistry, sourceIds: string[]): Promise<OutputSchemas> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, config, sourceIds);
-  } finally {
-    await admin.disconnect();
-  }
-  const ids = await registerAll(registry, config, sourceIds);
-  const id = (topic: string) => ids.get(subjectFor(topic))!;
-  return {
-    canonical: {
-      'enforcement-case': id(DATASET_TOPICS['enforcement-case']),
-      'hotline-ticket': id(DATASET_TOPICS['hotline-ticket']),
-      'supervision-record': id(DATASET_TOPICS['supervision-record']),
-    },
-    dlq: id(DLQ_TOPIC),
-  };
-}
 
 /** Checks a record against its dataset's Avro schema; returns the paths that do not fit. */
 export function validateRecord(dataset: Dataset, record: CanonicalRecord): string[] {
@@ -116,17 +85,6 @@ export async function outputCodec(registry: SchemaRegistry, schemas: OutputSchem
   return codec;
 }
 
-/** Groups encoded outcomes into one `sendBatch` payload, topic by topic, order kept. */
-export function topicMessages(encoded: EncodedOutcome[]): Array<{ topic: string; messages: Message[] }> {
-  const byTopic = new Map<string, Message[]>();
-  for (const e of encoded) {
-    const list = byTopic.get(e.topic) ?? [];
-    list.push(e.message);
-    byTopic.set(e.topic, list);
-  }
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-}
-
 /**
  * Produces outcomes in one Kafka transaction, optionally with the consumer offsets that
  * produced them: either all of it becomes visible to read_committed consumers, or none.
@@ -138,7 +96,7 @@ export async function produceInTransaction(
 ): Promise<void> {
   const transaction = await producer.transaction();
   try {
-    for (const chunk of chunkTopicMessages(topicMessages(encoded))) await transaction.sendBatch({ topicMessages: chunk, acks: -1 });
+    for (const chunk of chunkTopicMessages(groupByTopic<Message>(encoded))) await transaction.sendBatch({ topicMessages: chunk, acks: -1 });
     if (offsets) {
       await transaction.sendOffsets({
         consumerGroupId: offsets.consumerGroupId,
@@ -155,3 +113,4 @@ export async function produceInTransaction(
 export function transactionalProducer(kafka: Kafka, transactionalId: string): Producer {
   return createProducer(kafka, { transactionalId, transactionTimeout: 60_000 });
 }
+

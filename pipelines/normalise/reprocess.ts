@@ -4,7 +4,8 @@ import { rawTopic } from '../../schemas/catalog';
 import { partitionRanges, PartitionRange, readRanges } from '../raw-reader';
 import { listDeadLetters, markResolved, DlqFilter } from './dlq-table';
 import { normaliseContext, NormaliserDeps } from './normaliser';
-import { EncodedOutcome, normaliseMessages, outputCodec, prepareTopicsAndSchemas, produceInTransaction, transactionalProducer } from './outcomes';
+import { prepareTopicsAndSchemas } from '../topics';
+import { EncodedOutcome, normaliseMessages, outputCodec, produceInTransaction, transactionalProducer } from './outcomes';
 
 export interface ReprocessReport {
   read: number;
@@ -14,6 +15,8 @@ export interface ReprocessReport {
   resolved: number;
   /** The dead outcomes of this run, for the operator. */
   failures: Array<{ raw: string; errors: Array<{ field: string; code: string; message: string }> }>;
+  /** Anything the run could not do fully (expired raw records, partitions not read to the end). */
+  warnings: string[];
 }
 
 /**
@@ -34,9 +37,9 @@ async function reprocess(
   const ctx = normaliseContext(deps);
   const producer = transactionalProducer(kafka, `${config.normaliser.transactional_id}-reprocess-${crypto.randomUUID()}`);
   await producer.connect();
-  const report: ReprocessReport = { read: 0, canonical: 0, dead: 0, resolved: 0, failures: [] };
+  const report: ReprocessReport = { read: 0, canonical: 0, dead: 0, resolved: 0, failures: [], warnings: [] };
   try {
-    await readRanges(kafka, topic, ranges, async (partition, messages) => {
+    const read = await readRanges(kafka, topic, ranges, async (partition, messages) => {
       const chosen = messages.filter((m) => keep(partition, m.offset));
       if (chosen.length === 0) return;
       const encoded: EncodedOutcome[] = await normaliseMessages(codec, schemas, ctx, topic, partition, chosen);
@@ -55,6 +58,10 @@ async function reprocess(
       report.dead += chosen.length - resolved.length;
       report.resolved += await markResolved(db, resolved);
     });
+    // Raw topics are written without transactions: every offset is a record, so a range must be read to its end.
+    for (const early of read.endedIdle) {
+      report.warnings.push(`${topic}/${early.partition}: read up to offset ${early.lastOffset ?? '(none)'} of ${early.to}; run it again`);
+    }
   } finally {
     await producer.disconnect();
   }
@@ -71,9 +78,18 @@ export async function replaySource(deps: NormaliserDeps, db: Knex, sourceId: str
 /** `liandong dlq retry`: re-normalises exactly the raw records of the open dead letters chosen. */
 export async function retryDeadLetters(deps: NormaliserDeps, db: Knex, filter: DlqFilter): Promise<ReprocessReport & { selected: number }> {
   const rows = await listDeadLetters(db, { ...filter, status: 'open' });
-  const total: ReprocessReport & { selected: number } = { read: 0, canonical: 0, dead: 0, resolved: 0, failures: [], selected: rows.length };
+  const total: ReprocessReport & { selected: number } = { read: 0, canonical: 0, dead: 0, resolved: 0, failures: [], warnings: [], selected: rows.length };
   const byTopic = new Map<string, Map<number, Set<string>>>();
+  const lowWatermarks = await firstOffsets(deps, [...new Set(rows.map((r) => r.raw_topic))]);
   for (const row of rows) {
+    // The raw record is gone once the topic's retention removed it: say so rather than skip it silently.
+    if (BigInt(row.raw_offset) < (lowWatermarks.get(`${row.raw_topic}/${row.raw_partition}`) ?? 0n)) {
+      total.failures.push({
+        raw: `${row.raw_topic}/${row.raw_partition}/${row.raw_offset}`,
+        errors: [{ field: 'raw', code: 'RAW_EXPIRED', message: 'the raw record is past the raw topic retention; ask the source to send it again' }],
+      });
+      continue;
+    }
     const partitions = byTopic.get(row.raw_topic) ?? new Map<number, Set<string>>();
     const offsets = partitions.get(row.raw_partition) ?? new Set<string>();
     offsets.add(String(row.raw_offset));
@@ -91,6 +107,23 @@ export async function retryDeadLetters(deps: NormaliserDeps, db: Knex, filter: D
     total.dead += report.dead;
     total.resolved += report.resolved;
     total.failures.push(...report.failures);
+    total.warnings.push(...report.warnings);
   }
   return total;
+}
+
+/** The first offset still held by each partition of the topics (`topic/partition` → offset). */
+async function firstOffsets(deps: NormaliserDeps, topics: string[]): Promise<Map<string, bigint>> {
+  const out = new Map<string, bigint>();
+  if (topics.length === 0) return out;
+  const admin = deps.kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) out.set(`${topic}/${p.partition}`, BigInt(p.low));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  return out;
 }

@@ -10,7 +10,7 @@ import { createRegistry } from '../../lib/registry-client';
 import { loadSources } from '../../pipelines/normalise/mapping';
 import { normaliseContext, Normaliser } from '../../pipelines/normalise/normaliser';
 import { normaliseEnvelope } from '../../pipelines/normalise/normalise-record';
-import { prepareTopicsAndSchemas } from '../../pipelines/normalise/outcomes';
+import { prepareTopicsAndSchemas } from '../../pipelines/topics';
 import { buildEnvelope, RawEnvelope } from '../../pipelines/raw-envelope';
 import { partitionRanges, readRanges } from '../../pipelines/raw-reader';
 import { DATASET_TOPICS } from '../../schemas/catalog';

@@ -7,7 +7,7 @@ import { AgencySimulator } from '../../connectors/simulators/agency-records';
 import { RawProducer } from '../../connectors/raw-producer';
 import { createKafka } from '../../lib/kafka-client';
 import { createRegistry } from '../../lib/registry-client';
-import { prepareTopicsAndSchemas } from '../../pipelines/normalise/outcomes';
+import { prepareTopicsAndSchemas } from '../../pipelines/topics';
 import { buildEnvelope } from '../../pipelines/raw-envelope';
 import { DATASET_TOPICS, DLQ_TOPIC, rawTopic } from '../../schemas/catalog';
 import { CLI } from '../support/cli';

@@ -127,5 +127,5 @@ describe('enforcement penalty API simulator', () => {
     } finally {
       await big.close();
     }
-  });
+  }, 60_000);
 });
