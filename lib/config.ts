@@ -47,6 +47,15 @@ const StackSchema = z
       })
       .strict()
       .prefault({}),
+    /** A MariaDB standing in for an agency's database (the db-pull connector's tests and demo). */
+    mariadb: z
+      .object({
+        enabled: z.boolean().default(true),
+        port: port.default(13306),
+        start_timeout_s: z.number().int().min(5).default(60),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .prefault({});
@@ -156,6 +165,8 @@ export type RawConfig = z.infer<typeof ConfigSchema>;
 /** Secrets, read only from the environment. */
 export interface Secrets {
   databasePassword?: string;
+  /** Password of the local stack's MariaDB user (LIANDONG_MARIADB_PASSWORD); a development default when unset. */
+  mariadbPassword?: string;
   /** Key of the HMAC that turns ID and phone numbers into matchable hashes (LIANDONG_PII_SECRET). */
   piiSecret?: string;
 }
@@ -228,6 +239,7 @@ function rejectSharedPorts(raw: RawConfig, where: string): void {
     ['stack.postgres.port', raw.stack.postgres.port],
     ['hub.port', raw.hub.port],
   ];
+  if (raw.stack.mariadb.enabled) ports.push(['stack.mariadb.port', raw.stack.mariadb.port]);
   for (let i = 0; i < ports.length; i++) {
     for (let j = i + 1; j < ports.length; j++) {
       if (ports[i][1] === ports[j][1]) {
@@ -262,7 +274,11 @@ function resolve(raw: RawConfig, file: string | null, env: NodeJS.ProcessEnv): C
     registry: { ...raw.registry, url: raw.registry.url ?? `http://127.0.0.1:${stack.registry.port}/apis/ccompat/v7` },
     database: { ...raw.database, port: raw.database.port ?? stack.postgres.port },
     sources_dir: path.resolve(root, raw.sources_dir),
-    secrets: { databasePassword: env.LIANDONG_DATABASE_PASSWORD || undefined, piiSecret: env.LIANDONG_PII_SECRET || undefined },
+    secrets: {
+      databasePassword: env.LIANDONG_DATABASE_PASSWORD || undefined,
+      mariadbPassword: env.LIANDONG_MARIADB_PASSWORD || undefined,
+      piiSecret: env.LIANDONG_PII_SECRET || undefined,
+    },
   };
 }
 

@@ -48,10 +48,16 @@ export class ValidationError extends LiandongError {
   }
 }
 
-/** An upstream source (HTTP API, database, file) that failed; `status` is the HTTP status where there is one. */
+/**
+ * An upstream source (HTTP API, database, file) that failed; `status` is the HTTP status where
+ * there is one, `retryAfterMs` what the source asked us to wait (HTTP Retry-After).
+ */
 export class SourceError extends LiandongError {
-  constructor(message: string, readonly status?: number, options: { retriable?: boolean; cause?: unknown } = {}) {
+  readonly retryAfterMs?: number;
+
+  constructor(message: string, readonly status?: number, options: { retriable?: boolean; cause?: unknown; retryAfterMs?: number } = {}) {
     super('SOURCE_FAILED', message, options);
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -11,6 +11,7 @@ import { createRuntime } from '../runtime';
 import { createStack, up } from '../stack/stack';
 import { table } from './output';
 import { dlqCommands, exitOnFatal, normaliseCommand, normaliserCommand, replayCommand } from './normalise-commands';
+import { connectorCommands } from './connector-commands';
 import { schemaCommands } from './schema-commands';
 import { stackCommands } from './stack-commands';
 
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   program.addCommand(replayCommand());
   program.addCommand(dlqCommands());
   program.addCommand(schemaCommands());
+  program.addCommand(connectorCommands());
 
   program
     .command('migrate')

@@ -30,7 +30,7 @@ function printStatus(rows: ServiceStatus[], json: boolean): void {
 }
 
 export function stackCommands(): Command {
-  const stack = new Command('stack').description('the local stack: Kafka, the schema registry and PostgreSQL as plain processes');
+  const stack = new Command('stack').description('the local stack: Kafka, the schema registry, PostgreSQL and MariaDB as plain processes');
 
   stack
     .command('up')
@@ -65,14 +65,14 @@ export function stackCommands(): Command {
 
   stack
     .command('logs')
-    .description('show the log of a service (postgres, kafka, registry), or of all')
-    .argument('[service]', 'postgres | kafka | registry')
+    .description('show the log of a service (postgres, kafka, registry, mariadb), or of all')
+    .argument('[service]', 'postgres | kafka | registry | mariadb')
     .option('-n, --lines <n>', 'lines to show', '50')
     .option('-f, --follow', 'keep printing as the log grows')
     .action((service: string | undefined, opts: { lines: string; follow?: boolean }) => {
       const s = createStack(loadConfig());
       const chosen = s.services.filter((svc) => !service || svc.name === (service as ServiceName));
-      if (chosen.length === 0) throw new Error(`unknown service ${service}: expected postgres, kafka or registry`);
+      if (chosen.length === 0) throw new Error(`unknown service ${service}: expected ${s.services.map((svc) => svc.name).join(', ')}`);
       if (opts.follow) {
         spawn('tail', ['-n', opts.lines, '-F', ...chosen.map((c) => c.logFile)], { stdio: 'inherit' });
         return;

@@ -43,6 +43,17 @@ export function processGroupMembers(pgid: number): number[] {
   return members;
 }
 
+/** Pids of every live process whose program name (/proc/<pid>/comm) is one of `names`. */
+export function pidsNamed(names: readonly string[]): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const comm = readProc(Number(entry), 'comm')?.trim();
+    if (comm && names.includes(comm) && isAlive(Number(entry))) pids.push(Number(entry));
+  }
+  return pids;
+}
+
 /** Resident memory of a process group in KiB. */
 export function groupRssKb(pgid: number): number {
   let total = 0;

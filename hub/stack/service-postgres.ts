@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -6,17 +5,12 @@ import type { Config } from '../../lib/config';
 import { StackError } from '../../lib/errors';
 import { run, spawnDetached } from './process';
 import type { Service, StackPaths } from './service';
+import { createDataDir, RunAs, runAsFor, serviceDataDir } from './service-user';
 import { aptInstall, findPostgres, isRoot, PostgresBinaries } from './system';
 import { STACK_VERSIONS } from './versions';
 
 /** Databases the stack creates: the hub's own and the schema registry's storage. */
 export const REGISTRY_DATABASE = 'apicurio';
-
-interface RunAs {
-  uid: number;
-  gid: number;
-  name: string;
-}
 
 /**
  * PostgreSQL in a data directory and port of its own, run with the machine's binaries.
@@ -43,7 +37,7 @@ export class PostgresService implements Service {
     this.startTimeoutMs = config.stack.postgres.start_timeout_s * 1000;
     // Where the data lives depends only on whether an unprivileged user could reach the stack
     // folder; which user runs the server is decided in prepare(), after any package install.
-    this.dataDir = dataDirFor(paths.dir);
+    this.dataDir = serviceDataDir(paths.dir, 'postgres');
   }
 
   get marker(): string {
@@ -64,11 +58,10 @@ export class PostgresService implements Service {
       this.binaries = findPostgres(STACK_VERSIONS.postgresMajor, this.config.stack.postgres.bin_dir);
       if (!this.binaries) throw new StackError('postgres', 'BINARIES_MISSING', 'installed Debian package postgresql but found no server binaries');
     }
-    if (isRoot()) this.runAs = dataDirOwner(this.dataDir) ?? serviceUser();
+    // PostgreSQL refuses to run as root: the `postgres` account, or a created `liandong` one.
+    this.runAs = runAsFor('postgres', this.dataDir, ['postgres']);
     if (fs.existsSync(path.join(this.dataDir, 'PG_VERSION'))) return;
-    fs.mkdirSync(path.dirname(this.dataDir), { recursive: true, mode: 0o755 });
-    fs.mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
-    if (this.runAs) fs.chownSync(this.dataDir, this.runAs.uid, this.runAs.gid);
+    createDataDir(this.dataDir, this.runAs);
     const init = run(
       path.join(this.binaries.binDir, 'initdb'),
       ['-D', this.dataDir, '-U', this.config.database.user, '--auth=trust', '--encoding=UTF8', '--no-locale'],
@@ -140,71 +133,3 @@ async function withClient<T>(config: Config, database: string, fn: (client: Clie
     await client.end().catch(() => undefined);
   }
 }
-
-/** PostgreSQL refuses to run as root: use the `postgres` account, or create `liandong`. */
-function serviceUser(): RunAs {
-  for (const name of ['postgres', 'liandong']) {
-    const id = lookupUser(name);
-    if (id) return id;
-  }
-  const created = run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'liandong']);
-  const id = lookupUser('liandong');
-  if (!id) throw new StackError('postgres', 'NO_SERVICE_USER', `cannot run PostgreSQL as root and could not create a user: ${created.stderr.trim()}`);
-  return id;
-}
-
-/** An existing data directory is run by the user that owns it (PostgreSQL insists). */
-function dataDirOwner(dataDir: string): RunAs | null {
-  try {
-    const st = fs.statSync(dataDir);
-    if (st.uid === 0) return null;
-    const name = run('id', ['-nu', String(st.uid)]).stdout.trim() || String(st.uid);
-    return { name, uid: st.uid, gid: st.gid };
-  } catch {
-    return null;
-  }
-}
-
-function lookupUser(name: string): RunAs | null {
-  const uid = run('id', ['-u', name]);
-  const gid = run('id', ['-g', name]);
-  if (uid.status !== 0 || gid.status !== 0) return null;
-  return { name, uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-}
-
-/**
- * The data directory lives in the stack folder when the service user can reach it; a
- * checkout under a private home (e.g. /root) cannot be, so the data then goes to a folder
- * under /var/lib/liandong named after the stack folder.
- */
-function dataDirFor(stackDir: string): string {
-  const preferred = path.join(stackDir, 'postgres');
-  // Any unprivileged user must be able to reach it: test with a uid and gid nobody shares.
-  if (!isRoot() || canTraverse(stackDir, { name: 'other', uid: -1, gid: -1 })) return preferred;
-  const tag = crypto.createHash('sha256').update(stackDir).digest('hex').slice(0, 12);
-  return path.join('/var/lib/liandong', tag, 'postgres');
-}
-
-function canTraverse(dir: string, user: RunAs): boolean {
-  let current = path.resolve(dir);
-  const chain: string[] = [];
-  while (true) {
-    chain.push(current);
-    const parent = path.dirname(current);
-    if (parent === current) break;
-    current = parent;
-  }
-  for (const d of chain) {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(d);
-    } catch {
-      continue; // not created yet; its parent decides
-    }
-    const mode = st.mode;
-    const ok = st.uid === user.uid ? mode & 0o100 : st.gid === user.gid ? mode & 0o010 : mode & 0o001;
-    if (!ok) return false;
-  }
-  return true;
-}
-

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../lib/config';
 
-export type ServiceName = 'postgres' | 'kafka' | 'registry';
+export type ServiceName = 'postgres' | 'kafka' | 'registry' | 'mariadb';
 
 /** Where one stack instance keeps its files. */
 export interface StackPaths {

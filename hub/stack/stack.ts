@@ -5,20 +5,22 @@ import path from 'node:path';
 import { commandLine, groupRssKb, isAlive, portInUse, sleep, stopGroup, tailFile, waitFor } from './process';
 import { ensureDirs, readPid, removePid, Service, ServiceName, stackPaths, StackPaths, writePid } from './service';
 import { KafkaService } from './service-kafka';
+import { MariadbService } from './service-mariadb';
 import { PostgresService } from './service-postgres';
 import { RegistryService } from './service-registry';
 
 /**
- * The local stack: PostgreSQL, Kafka and the schema registry as plain processes, started
- * by one idempotent `up` that waits until each is healthy, and stopped by `down` with no
- * process left behind.
+ * The local stack: PostgreSQL, Kafka, the schema registry and a MariaDB standing in for an
+ * agency's database, as plain processes, started by one idempotent `up` that waits until each
+ * is healthy, and stopped by `down` with no process left behind.
  */
 export interface Stack {
   paths: StackPaths;
   postgres: PostgresService;
   kafka: KafkaService;
   registry: RegistryService;
-  /** In start order; `down` goes the other way. */
+  mariadb: MariadbService;
+  /** The enabled services, in start order; `down` goes the other way. */
   services: Service[];
 }
 
@@ -27,7 +29,10 @@ export function createStack(config: Config): Stack {
   const postgres = new PostgresService(config, paths);
   const kafka = new KafkaService(config, paths);
   const registry = new RegistryService(config, paths);
-  return { paths, postgres, kafka, registry, services: [postgres, kafka, registry] };
+  const mariadb = new MariadbService(config, paths);
+  const services: Service[] = [postgres, kafka, registry];
+  if (config.stack.mariadb.enabled) services.push(mariadb);
+  return { paths, postgres, kafka, registry, mariadb, services };
 }
 
 export type Health = 'healthy' | 'unhealthy' | 'stopped';
@@ -148,9 +153,11 @@ async function upLocked(stack: Stack, report: Reporter): Promise<ServiceStatus[]
     await service.afterReady?.();
     report(`${service.name}: started on 127.0.0.1:${service.port} (pid ${pid}) in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   };
-  // Kafka does not need PostgreSQL; the registry stores its schemas there. Both chains run to
-  // their end before a failure is reported, so nothing is left starting unseen in the background.
-  const results = await Promise.allSettled([bringUp(stack.kafka), bringUp(stack.postgres).then(() => bringUp(stack.registry))]);
+  // Kafka and MariaDB need nothing; the registry stores its schemas in PostgreSQL. Every chain
+  // runs to its end before a failure is reported, so nothing is left starting unseen in the background.
+  const chains = [bringUp(stack.kafka), bringUp(stack.postgres).then(() => bringUp(stack.registry))];
+  if (stack.services.includes(stack.mariadb)) chains.push(bringUp(stack.mariadb));
+  const results = await Promise.allSettled(chains);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   if (toStart.length === 0) report('stack already running');
@@ -172,9 +179,13 @@ async function waitHealthy(stack: Stack, service: Service, pid: number, report: 
   throw new StackError(service.name, 'START_TIMEOUT', `not healthy after ${service.startTimeoutMs / 1000}s; stopped it (log: ${service.logFile})`, tail);
 }
 
-/** Stops every service (registry, then Kafka, then PostgreSQL) and waits until no process is left. */
+/**
+ * Stops every service (MariaDB, the registry, Kafka, then PostgreSQL) and waits until no process
+ * is left; a MariaDB disabled in the configuration since it was started is stopped too.
+ */
 export async function down(stack: Stack, report: Reporter = () => undefined): Promise<void> {
-  for (const service of [...stack.services].reverse()) {
+  const all = stack.services.includes(stack.mariadb) ? stack.services : [...stack.services, stack.mariadb];
+  for (const service of [...all].reverse()) {
     const pid = runningPid(stack, service);
     if (pid === null) {
       removePid(stack.paths, service.name);

@@ -5,15 +5,27 @@ import { run } from './process';
 
 /**
  * Finds (and, when we run as root, installs from Debian's packages) the programs the local
- * stack needs: a Java runtime, Maven and PostgreSQL's server binaries.
+ * stack needs: a Java runtime, Maven, and PostgreSQL's and MariaDB's server binaries.
  */
 
 export const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
 
 let aptUpdated = false;
 
+export interface AptOptions {
+  /**
+   * Keep the packages' maintainer scripts from starting system services (e.g. a MariaDB on
+   * 3306): a `policy-rc.d` that denies every start is put in place for the install when the
+   * machine has none. A machine's own policy-rc.d is left as it is.
+   */
+  denyServiceStarts?: boolean;
+}
+
+const POLICY_RC_D = '/usr/sbin/policy-rc.d';
+const DENY_STARTS = '#!/bin/sh\n# Written by `liandong stack up` for the length of one apt-get install: start no service.\nexit 101\n';
+
 /** Installs Debian packages; only as root. */
-export function aptInstall(service: string, packages: string[]): void {
+export function aptInstall(service: string, packages: string[], options: AptOptions = {}): void {
   if (!isRoot()) {
     throw new StackError(service, 'MISSING_PACKAGE', `needs Debian package(s) ${packages.join(' ')}: run \`sudo apt-get install ${packages.join(' ')}\``);
   }
@@ -23,9 +35,23 @@ export function aptInstall(service: string, packages: string[]): void {
     if (update.status !== 0) throw new StackError(service, 'APT_FAILED', `apt-get update failed: ${update.stderr.trim().slice(-2000)}`);
     aptUpdated = true;
   }
-  const install = run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { env });
-  if (install.status !== 0) {
-    throw new StackError(service, 'APT_FAILED', `apt-get install ${packages.join(' ')} failed: ${install.stderr.trim().slice(-2000)}`);
+  const ownPolicy = options.denyServiceStarts === true && !fs.existsSync(POLICY_RC_D);
+  if (ownPolicy) fs.writeFileSync(POLICY_RC_D, DENY_STARTS, { mode: 0o755 });
+  try {
+    const install = run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { env });
+    if (install.status !== 0) {
+      throw new StackError(service, 'APT_FAILED', `apt-get install ${packages.join(' ')} failed: ${install.stderr.trim().slice(-2000)}`);
+    }
+  } finally {
+    if (ownPolicy && readText(POLICY_RC_D) === DENY_STARTS) fs.rmSync(POLICY_RC_D, { force: true });
+  }
+}
+
+function readText(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
   }
 }
 
@@ -98,4 +124,18 @@ export function findPostgres(minMajor: number, configured?: string): PostgresBin
     if (configured && dir === configured) return null;
   }
   return null;
+}
+
+export interface MariadbBinaries {
+  /** The server: `mariadbd`, or `mysqld` on older packages. */
+  server: string;
+  /** The data directory initialiser: `mariadb-install-db` or `mysql_install_db`. */
+  installDb: string;
+}
+
+/** Debian's MariaDB server binaries (package mariadb-server), or null when not installed. */
+export function findMariadb(): MariadbBinaries | null {
+  const server = ['/usr/sbin/mariadbd', '/usr/sbin/mysqld'].find((f) => fs.existsSync(f));
+  const installDb = ['/usr/bin/mariadb-install-db', '/usr/bin/mysql_install_db', '/usr/sbin/mariadb-install-db'].find((f) => fs.existsSync(f));
+  return server && installDb ? { server, installDb } : null;
 }

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
+import cron from 'node-cron';
+import { CONNECTOR_KINDS } from '../../connectors/kinds';
 import { ConfigError } from '../../lib/errors';
 import { CANONICAL_FIELDS, DATASETS, Dataset, MEASURE_KINDS } from './canonical-fields';
 import { parseArea, parseVolume, parseWeight } from './parsers/parse-quantity';
@@ -80,8 +82,16 @@ const SourceSchema = z
         measures: z.array(MeasureRuleSchema).default([]),
       })
       .strict(),
-    /** How records are pulled (issue 4); push-only sources have none. */
-    connector: z.record(z.string(), z.unknown()).optional(),
+    /** How records are pulled; a source whose records are only pushed through the API has none. */
+    connector: z
+      .object({
+        kind: z.string(),
+        /** node-cron expression; without one the source runs only on `liandong connector run`. */
+        schedule: z.string().optional(),
+        config: z.record(z.string(), z.unknown()).default({}),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -132,8 +142,25 @@ export function parseSource(file: string, text: string): SourceDefinition {
       unmappedRequired.map((u) => ({ path: `mapping.fields.${u}`, expected: 'a rule (from, const or template)' })),
     );
   }
+  if (source.connector) checkConnector(file, source.connector);
   const mappingHash = crypto.createHash('sha256').update(JSON.stringify(source.mapping)).digest('hex').slice(0, 8);
   return { ...source, file, mappingHash };
+}
+
+/** The connector's kind exists, its configuration fits that kind, and its schedule parses. */
+function checkConnector(file: string, connector: { kind: string; schedule?: string; config: Record<string, unknown> }): void {
+  const kind = CONNECTOR_KINDS[connector.kind];
+  if (!kind) {
+    throw new ConfigError(`${file}: connector.kind: ${JSON.stringify(connector.kind)} is not a connector kind; expected one of ${Object.keys(CONNECTOR_KINDS).join(', ')}`);
+  }
+  const parsed = kind.config.safeParse(connector.config);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: `connector.config.${i.path.join('.')}`, expected: i.message }));
+    throw new ConfigError(`${file}: invalid ${connector.kind} configuration:\n` + issues.map((i) => `  - ${i.path}: ${i.expected}`).join('\n'), issues);
+  }
+  if (connector.schedule !== undefined && !cron.validate(connector.schedule)) {
+    throw new ConfigError(`${file}: connector.schedule: ${JSON.stringify(connector.schedule)} is not a cron expression (e.g. "*/5 * * * *")`);
+  }
 }
 
 // Fields that carry personal data keep their own parser: a plain one would skip hashing or masking.

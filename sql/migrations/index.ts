@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as schemas from './20261127000100-schemas';
 import * as opsDlq from './20261127000200-ops-dlq';
+import * as opsConnectors from './20261127000300-ops-connectors';
 
 /**
  * Every migration, in order. An explicit list rather than a folder scan: the same code
@@ -9,4 +10,5 @@ import * as opsDlq from './20261127000200-ops-dlq';
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
   ['20261127000100-schemas', schemas],
   ['20261127000200-ops-dlq', opsDlq],
+  ['20261127000300-ops-connectors', opsConnectors],
 ];
