@@ -77,6 +77,10 @@ export async function runSource(deps: RunnerDeps, source: SourceDefinition, opti
   const unlock = await lockSource(deps.db, source.id);
   if (!unlock) throw new LiandongError('RUN_IN_PROGRESS', `source ${source.id} is already being pulled by another run`);
 
+  // Holding the lock, any run of this source still marked running died with its process.
+  await deps.db('ops.connector_runs')
+    .where({ source_id: source.id, status: 'running' })
+    .update({ status: 'failed', finished_at: new Date(), error: 'interrupted: the process running it stopped' });
   const started = Date.now();
   const summary: RunSummary = { runId, sourceId: source.id, status: 'succeeded', read: 0, produced: 0, failed: 0, attempts: 0, durationMs: 0 };
   await deps.db('ops.connector_runs').insert({

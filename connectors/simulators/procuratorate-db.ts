@@ -51,7 +51,7 @@ export interface SeedOptions {
   /** Rows to add. */
   count: number;
   table?: string;
-  /** Year of the simulated records and of the first burst (2025). */
+  /** Year of the simulated records (2025); an empty table's first burst comes in its December. */
   year?: number;
   /** Rows per INSERT statement. */
   chunkSize?: number;
@@ -77,16 +77,17 @@ export async function seedProcuratorateDb(knex: Knex, options: SeedOptions): Pro
   await createSupervisionTable(knex, table);
   const { maxId, latest } = await tableMaxima(knex, table);
   const year = options.year ?? 2025;
-  const rows = procuratorateRows({ seed: options.seed, count: options.count, firstId: maxId + 1, after: latest ?? Date.UTC(year, 0, 1), year });
+  // A first load comes after the year's documents were issued, as the table is filled from December.
+  const rows = procuratorateRows({ seed: options.seed, count: options.count, firstId: maxId + 1, after: latest ?? Date.UTC(year, 11, 1), year });
   const chunkSize = options.chunkSize ?? 1000;
-  let last: SupervisionRow | null = null;
-  const stamps = new Set<string>();
+  const added = { lastId: maxId, lastUpdatedAt: latest === null ? '' : wallTime(latest), stamps: new Set<string>() };
   await knex.transaction(async (trx) => {
     let chunk: SupervisionRow[] = [];
     for (const row of rows) {
       chunk.push(row);
-      stamps.add(row.updated_at);
-      last = row;
+      added.stamps.add(row.updated_at);
+      added.lastId = row.id;
+      added.lastUpdatedAt = row.updated_at;
       if (chunk.length === chunkSize) {
         await trx(table).insert(chunk);
         chunk = [];
@@ -94,8 +95,7 @@ export async function seedProcuratorateDb(knex: Knex, options: SeedOptions): Pro
     }
     if (chunk.length > 0) await trx(table).insert(chunk);
   });
-  const end = last as SupervisionRow | null;
-  return { table, firstId: maxId + 1, lastId: end?.id ?? maxId, bursts: stamps.size, lastUpdatedAt: end?.updated_at ?? (latest === null ? '' : wallTime(latest)) };
+  return { table, firstId: maxId + 1, lastId: added.lastId, bursts: added.stamps.size, lastUpdatedAt: added.lastUpdatedAt };
 }
 
 export interface UpdateOptions {

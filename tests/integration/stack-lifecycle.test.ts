@@ -15,8 +15,8 @@ import { testConfig } from '../support/stack';
  */
 async function secondStack(): Promise<{ env: NodeJS.ProcessEnv; dir: string; ports: Record<string, number> }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'liandong-stack-'));
-  fs.chmodSync(dir, 0o755); // PostgreSQL runs as an unprivileged user when we are root
-  const ports = { kafka: await freePort(), controller: await freePort(), registry: await freePort(), postgres: await freePort() };
+  fs.chmodSync(dir, 0o755); // PostgreSQL and MariaDB run as an unprivileged user when we are root
+  const ports = { kafka: await freePort(), controller: await freePort(), registry: await freePort(), postgres: await freePort(), mariadb: await freePort() };
   const file = path.join(dir, 'liandong.yaml');
   fs.writeFileSync(
     file,
@@ -27,6 +27,7 @@ async function secondStack(): Promise<{ env: NodeJS.ProcessEnv; dir: string; por
       `  kafka: { port: ${ports.kafka}, controller_port: ${ports.controller}, heap_mb: 512 }`,
       `  registry: { port: ${ports.registry}, heap_mb: 384 }`,
       `  postgres: { port: ${ports.postgres} }`,
+      `  mariadb: { port: ${ports.mariadb} }`,
       '',
     ].join('\n'),
   );
@@ -49,7 +50,7 @@ describe('stack up / status / down', () => {
       expect(result.stderr).toContain(`error [STACK_PORT_TAKEN] kafka: port ${ports.kafka} on 127.0.0.1 is already in use`);
       expect(result.stderr).toContain('stack.kafka.port');
       const rows = await statusOf(env);
-      expect(rows.map((r) => r.health)).toEqual(['stopped', 'stopped', 'stopped']);
+      expect(rows.map((r) => r.health)).toEqual(['stopped', 'stopped', 'stopped', 'stopped']);
     } finally {
       squatter.close();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -67,6 +68,7 @@ describe('stack up / status / down', () => {
         ['postgres', ports.postgres, 'healthy'],
         ['kafka', ports.kafka, 'healthy'],
         ['registry', ports.registry, 'healthy'],
+        ['mariadb', ports.mariadb, 'healthy'],
       ]);
       const pids = rows.map((r) => r.pid!);
       expect(pids.every((pid) => isAlive(pid))).toBe(true);
@@ -83,7 +85,7 @@ describe('stack up / status / down', () => {
         expect(processGroupMembers(pid)).toEqual([]);
       }
       for (const port of Object.values(ports)) expect(await portInUse(port)).toBe(false);
-      expect((await statusOf(env)).map((r) => r.health)).toEqual(['stopped', 'stopped', 'stopped']);
+      expect((await statusOf(env)).map((r) => r.health)).toEqual(['stopped', 'stopped', 'stopped', 'stopped']);
     } finally {
       await runCli(['stack', 'down'], env);
       fs.rmSync(dir, { recursive: true, force: true });

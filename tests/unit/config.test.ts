@@ -29,6 +29,7 @@ describe('configuration', () => {
     expect(config.registry.url).toBe('http://127.0.0.1:18081/apis/ccompat/v7');
     expect(config.database.port).toBe(15432);
     expect(config.registry.compatibility).toBe('BACKWARD');
+    expect(config.stack.mariadb).toEqual({ enabled: true, port: 13306, start_timeout_s: 60 });
   });
 
   it('resolves the stack folders against the folder of the configuration file', () => {
@@ -91,6 +92,18 @@ describe('configuration: cross-checks', () => {
   it('refuses two services on one port, naming both keys', () => {
     const err = loadError(writeConfig('stack:\n  registry:\n    port: 15432\n'));
     expect(err.message).toMatch(/stack.postgres.port and stack.registry.port are both 15432/);
+  });
+
+  it("checks MariaDB's port against the others only while MariaDB is enabled", () => {
+    expect(loadError(writeConfig('stack:\n  mariadb:\n    port: 19092\n')).message).toMatch(/stack.mariadb.port and stack.kafka.port are both 19092/);
+    const config = loadConfig({ file: writeConfig('stack:\n  mariadb:\n    port: 19092\n    enabled: false\n'), env: {} });
+    expect(config.stack.mariadb.enabled).toBe(false);
+  });
+
+  it("reads MariaDB's password only from the environment", () => {
+    expect(loadError(writeConfig('stack:\n  mariadb:\n    password: x\n')).message).toMatch(/stack\.mariadb\.password: secrets are not allowed/);
+    const config = loadConfig({ file: writeConfig('{}'), env: { LIANDONG_MARIADB_PASSWORD: 's3cret' } });
+    expect(config.secrets.mariadbPassword).toBe('s3cret');
   });
 
   it('merges reply deadlines over the defaults and refuses an unknown kind', () => {
