@@ -1,6 +1,7 @@
 import { loadConfig } from '../lib/config';
 import { createStack, up } from '../hub/stack/stack';
 import { table } from '../hub/cli/output';
+import { benchConnectors } from './connectors';
 import { benchNormalise } from './normalise';
 import type { BenchResult } from './support';
 
@@ -9,6 +10,7 @@ import type { BenchResult } from './support';
  * prints one table. Figures are for this machine (2 cores); compare runs on the same one.
  */
 const BENCHES: Record<string, (records: number) => Promise<BenchResult[]>> = {
+  connectors: (n) => benchConnectors(loadConfig(), n),
   normalise: (n) => benchNormalise(loadConfig(), n),
 };
 
