@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
-import type { Knex } from 'knex';
+import knex, { Knex } from 'knex';
 import { runSource, RunnerDeps } from '../../connectors/runner';
 import { AgencySimulator } from '../../connectors/simulators/agency-records';
+import { seedProcuratorateDb, updateSome } from '../../connectors/simulators/procuratorate-db';
+import { mariadbConnection } from '../../hub/stack/service-mariadb';
 import { createDb } from '../../lib/db';
 import { createKafka } from '../../lib/kafka-client';
 import { createLogger } from '../../lib/log';
@@ -97,6 +99,37 @@ describe('db-pull connector on PostgreSQL', () => {
       expect(keys).toContain('900@2025-07-01 09:00:00.123');
     } finally {
       await db.schema.dropTableIfExists(table);
+    }
+  });
+});
+
+describe('db-pull connector on MariaDB', () => {
+  it('pulls the procuratorate database by keyset, bursts and corrections included, each row version once', async () => {
+    const maria = mariadbConnection(config);
+    const agencyDb = knex({ client: 'mysql2', connection: { ...maria, timezone: 'Z' }, pool: { min: 0, max: 2 } });
+    const table = uniqueName('it_supervision').replace(/-/g, '_');
+    process.env.IT_MARIADB_PASSWORD = maria.password;
+    try {
+      const seeded = await seedProcuratorateDb(agencyDb, { seed: 51, count: 5000, table });
+      expect(seeded.bursts).toBeLessThan(5000); // rows share timestamps
+      const { source } = connectorSource('jq-procuratorate', {
+        kind: 'db-pull',
+        config: { client: 'mysql2', host: maria.host, port: maria.port, database: maria.database, user: maria.user, password_env: 'IT_MARIADB_PASSWORD', table, updated_at_column: 'updated_at', id_column: 'id', batch_size: 700 },
+      });
+      await prepareTopicsAndSchemas(config, kafka, registry, [source.id]);
+      expect(await runSource(deps, source)).toMatchObject({ status: 'succeeded', read: 5000 });
+      const corrected = await updateSome(agencyDb, 25, { table, seed: 52 });
+      expect(await runSource(deps, source)).toMatchObject({ status: 'succeeded', read: 25 });
+
+      const landed = (await consumeAll(kafka, registry, rawTopic(source.id))).map((m) => m.value as unknown as RawEnvelope);
+      const versions = landed.map((e) => `${e.record_key}@${JSON.parse(e.payload).updated_at}`);
+      expect(new Set(versions).size).toBe(5025);
+      for (const id of corrected.ids) expect(versions).toContain(`${id}@${corrected.updatedAt}`);
+      expect(JSON.parse(landed[0].payload)).toHaveProperty('监督类型'); // the export's Chinese columns, as stored
+    } finally {
+      delete process.env.IT_MARIADB_PASSWORD;
+      await agencyDb.schema.dropTableIfExists(table);
+      await agencyDb.destroy();
     }
   });
 });
