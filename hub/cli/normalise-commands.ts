@@ -73,7 +73,7 @@ export function normaliserCommand(): Command {
     say(`normaliser running over ${rt.sources.size} source(s); Ctrl-C stops it`);
     const timer = setInterval(() => {
       const s = normaliser.stats;
-      say(`read ${s.read}  canonical ${s.canonical}  dead letters ${s.dead}  (ops.dlq rows written ${dlq.written})`);
+      say(`read ${s.read}  canonical ${s.canonical}  dead letters ${s.dead}  re-sends skipped ${s.duplicates}  (ops.dlq rows written ${dlq.written})`);
     }, 10_000);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

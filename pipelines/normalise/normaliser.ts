@@ -4,12 +4,15 @@ import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/log';
 import { rawTopic } from '../../schemas/catalog';
 import type { SourceDefinition } from './mapping';
+import { SeenVersions } from './seen-versions';
 import type { NormaliseContext } from './normalise-record';
 import { prepareTopicsAndSchemas, OutputSchemas } from '../topics';
 import { normaliseMessages, outputCodec, produceInTransaction, transactionalProducer, validateRecord } from './outcomes';
 
 export interface NormaliserStats {
   read: number;
+  /** Identical re-sends of versions already normalised, skipped. */
+  duplicates: number;
   canonical: number;
   dead: number;
   batches: number;
@@ -54,7 +57,7 @@ export function normaliseContext(deps: Pick<NormaliserDeps, 'config' | 'sources'
  * aborts the transaction and the batch is read again; after it, nothing is read twice.
  */
 export class Normaliser {
-  readonly stats: NormaliserStats = { read: 0, canonical: 0, dead: 0, batches: 0 };
+  readonly stats: NormaliserStats = { read: 0, duplicates: 0, canonical: 0, dead: 0, batches: 0 };
   private consumer: Consumer | null = null;
   private producer: Producer | null = null;
   private schemas: OutputSchemas | null = null;
@@ -71,6 +74,8 @@ export class Normaliser {
     this.schemas = await prepareTopicsAndSchemas(config, kafka, registry, sourceIds);
     const schemas = this.schemas;
     const codec = await outputCodec(registry, schemas);
+    const seen = new SeenVersions(SeenVersions.topicFor(config));
+    await seen.load(kafka, config);
     this.producer = transactionalProducer(kafka, config.normaliser.transactional_id);
     await this.producer.connect();
     const producer = this.producer;
@@ -86,13 +91,14 @@ export class Normaliser {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-        const encoded = await normaliseMessages(codec, schemas, ctx, batch.topic, batch.partition, batch.messages);
+        const { outcomes: encoded, bookkeeping, duplicates } = await normaliseMessages(codec, schemas, ctx, batch.topic, batch.partition, batch.messages, seen);
         const next = (BigInt(batch.lastOffset()) + 1n).toString();
-        await produceInTransaction(producer, encoded, { consumerGroupId: groupId, topic: batch.topic, partition: batch.partition, offset: next });
+        await produceInTransaction(producer, [...encoded, ...bookkeeping], { consumerGroupId: groupId, topic: batch.topic, partition: batch.partition, offset: next });
         resolveOffset(batch.lastOffset());
         let dead = 0;
         for (const e of encoded) if (e.outcome.kind === 'dead') dead++;
         this.stats.read += batch.messages.length;
+        this.stats.duplicates += duplicates;
         this.stats.dead += dead;
         this.stats.canonical += encoded.length - dead;
         this.stats.batches++;

@@ -7,6 +7,7 @@ import type { OutputSchemas } from '../topics';
 import type { RawEnvelope } from '../raw-envelope';
 import type { CanonicalRecord } from './build-record';
 import type { Dataset } from './canonical-fields';
+import { SeenVersions } from './seen-versions';
 import { deadOutcome, normaliseEnvelope, NormaliseContext, normaliserVersion, Outcome, schemaViolations, shanghaiDate } from './normalise-record';
 
 /** Checks a record against its dataset's Avro schema; returns the paths that do not fit. */
@@ -26,6 +27,14 @@ export interface EncodedOutcome {
  * Decodes raw messages, normalises them and encodes what comes out. A message that is not
  * even a raw envelope becomes a dead letter too: nothing read is ever dropped.
  */
+export interface NormalisedBatch {
+  outcomes: EncodedOutcome[];
+  /** Messages that must commit with the outcomes (the versions seen). */
+  bookkeeping: Array<{ topic: string; message: Message }>;
+  /** Raw records skipped as identical re-sends of a version already normalised. */
+  duplicates: number;
+}
+
 export async function normaliseMessages(
   codec: AvroCodec,
   schemas: OutputSchemas,
@@ -33,8 +42,11 @@ export async function normaliseMessages(
   topic: string,
   partition: number,
   messages: KafkaMessage[],
-): Promise<EncodedOutcome[]> {
+  seen?: SeenVersions,
+): Promise<NormalisedBatch> {
   const out: EncodedOutcome[] = [];
+  const bookkeeping: NormalisedBatch['bookkeeping'] = [];
+  let duplicates = 0;
   const now = ctx.now?.() ?? new Date();
   // Records are checked against their schema by encoding them; the slower path-by-path
   // validation runs only for a record that failed to encode, to name what did not fit.
@@ -48,7 +60,12 @@ export async function normaliseMessages(
       let decoded = codec.decode(message.value!);
       if (decoded instanceof Promise) decoded = await decoded;
       const envelope = decoded as RawEnvelope;
+      if (seen?.isRepeat(envelope)) {
+        duplicates++;
+        continue;
+      }
       outcome = normaliseEnvelope(envelope, at, batchCtx);
+      if (seen && outcome.kind === 'canonical') bookkeeping.push(seen.remember(envelope));
     } catch (err) {
       const errors = [{ field: 'envelope', code: 'MALFORMED_ENVELOPE', message: `not a registered raw envelope: ${(err as Error).message}` }];
       outcome = deadOutcome(at, sourceId, source?.dataset ?? 'unknown', message.key?.toString('utf8') ?? null, normaliserVersion(source), errors, now);
@@ -63,7 +80,7 @@ export async function normaliseMessages(
       out.push(encodeOutcome(codec, schemas, letter));
     }
   }
-  return out;
+  return { outcomes: out, bookkeeping, duplicates };
 }
 
 /** Encodes an outcome for its topic; the codec must have loaded the output schemas. */
@@ -91,7 +108,7 @@ export async function outputCodec(registry: SchemaRegistry, schemas: OutputSchem
  */
 export async function produceInTransaction(
   producer: Producer,
-  encoded: EncodedOutcome[],
+  encoded: Array<{ topic: string; message: Message }>,
   offsets?: { consumerGroupId: string; topic: string; partition: number; offset: string },
 ): Promise<void> {
   const transaction = await producer.transaction();

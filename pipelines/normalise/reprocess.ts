@@ -42,7 +42,8 @@ async function reprocess(
     const read = await readRanges(kafka, topic, ranges, async (partition, messages) => {
       const chosen = messages.filter((m) => keep(partition, m.offset));
       if (chosen.length === 0) return;
-      const encoded: EncodedOutcome[] = await normaliseMessages(codec, schemas, ctx, topic, partition, chosen);
+      // An explicit replay or retry normalises again even what was seen: no duplicate check here.
+      const { outcomes: encoded }: { outcomes: EncodedOutcome[] } = await normaliseMessages(codec, schemas, ctx, topic, partition, chosen);
       await produceInTransaction(producer, encoded);
       const resolved: Array<{ topic: string; partition: number; offset: number; recordId: string }> = [];
       for (const e of encoded) {

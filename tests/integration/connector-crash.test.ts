@@ -9,7 +9,9 @@ import { rawTopic } from '../../schemas/catalog';
 import { CLI, runCli } from '../support/cli';
 import { connectorSource, penaltyPull } from '../support/connectors';
 import { eventually } from '../support/helpers';
-import { consumeAll } from '../support/pipeline';
+import { consumeAll, isolatedConfig } from '../support/pipeline';
+import { Normaliser } from '../../pipelines/normalise/normaliser';
+import { createLogger } from '../../lib/log';
 import { testConfig } from '../support/stack';
 
 const RECORDS = 60_000;
@@ -49,6 +51,19 @@ describe('a large pull killed with SIGKILL', () => {
       for (const r of expected) expect(byKey.has(`${r.id}@${r.updated_at}`)).toBe(true);
       // A record read twice (before and after a kill) was sent twice byte for byte.
       expect([...byKey.values()].every((digests) => digests.size === 1)).toBe(true);
+      // The normaliser recognises the re-sends and normalises each version once.
+      const sources = new Map([[source.id, source]]);
+      const config2 = isolatedConfig(config, dir);
+      const normaliser = new Normaliser({ config: config2, kafka: kafka(), registry: registry(), sources, piiSecret: 'test-secret', logger: createLogger({}, { level: 'error' }) });
+      await normaliser.start();
+      try {
+        await eventually(() => normaliser.stats.read >= landed.length, 120_000, 'the normaliser to read the raw topic');
+      } finally {
+        await normaliser.stop();
+      }
+      expect(normaliser.stats.duplicates).toBe(landed.length - byKey.size);
+      expect(normaliser.stats.canonical + normaliser.stats.dead).toBe(byKey.size);
+
       const runs = await db('ops.connector_runs').where({ source_id: source.id }).orderBy('started_at');
       expect(runs.map((r: { status: string; error: string | null }) => [r.status, r.error])).toEqual([
         ['failed', 'interrupted: the process running it stopped'],
