@@ -18,7 +18,7 @@ const DbPullConfig = z
     database: z.string(),
     user: z.string(),
     /** Environment variable holding the password. */
-    password_env: z.string().optional(),
+    password_env: z.string().meta({ secret: true, description: 'name of the environment variable holding the password' }).optional(),
     table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'a table or view name'),
     updated_at_column: z.string().default('updated_at'),
     id_column: z.string().default('id'),

@@ -30,7 +30,7 @@ const HttpPullConfig = z
     updated_at_field: z.string().default('updated_at'),
     id_field: z.string().default('id'),
     /** Environment variable holding the token; sent as `Authorization: Bearer <token>`. */
-    token_env: z.string().optional(),
+    token_env: z.string().meta({ secret: true, description: 'name of the environment variable holding the bearer token' }).optional(),
     timeout_ms: z.number().int().min(100).default(10_000),
     /** At most this many requests a second (the agency's limit). */
     max_requests_per_s: z.number().positive().optional(),

@@ -52,7 +52,18 @@ export function makeCompany(rng: Random): Company {
   const sole = rng.chance(0.2);
   const first17 = `9${sole ? '2' : '1'}${county.code}${rng.pick(['MA', 'MB', '0'])}${rng.digits(9)}`.slice(0, 17);
   const name = sole ? `${county.name.slice(0, 2)}${rng.pick(SURNAMES)}${rng.pick(GIVEN)}${rng.pick(['烧烤店', '便利店', '农家乐', '汽修部'])}` : `酒泉${rng.pick(BRAND)}${rng.pick(TRADE)}有限公司`;
-  return { name, uscc: usccWithCheck(first17), county, soleProprietor: sole };
+  return { name, uscc: /(77|13)$/.test(first17) ? pilotCode(first17) : usccWithCheck(first17), county, soleProprietor: sole };
+}
+
+/**
+ * About 2% of companies carry an early pilot code whose check character does not verify — legally
+ * valid (REFERENCE §1), so the hub must keep them with a USCC_CHECKSUM warning. Chosen from the
+ * code's own digits so the rest of a seed's data stays as it was.
+ */
+function pilotCode(first17: string): string {
+  const valid = usccWithCheck(first17);
+  const check = valid[17];
+  return first17 + USCC_ALPHABET[(USCC_ALPHABET.indexOf(check) + 1) % USCC_ALPHABET.length];
 }
 
 export function makePerson(rng: Random): Person {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { z } from 'zod';
 import { CONNECTOR_KINDS } from '../../connectors/kinds';
 import { loadState, runSource } from '../../connectors/runner';
 import { loadConfig } from '../../lib/config';
@@ -39,6 +40,16 @@ export function connectorCommands(): Command {
         say(table(rows));
       } finally {
         await rt.close();
+      }
+    });
+
+  connector
+    .command('kinds')
+    .description('each connector kind with its configuration schema (JSON Schema; secret fields marked "secret": true)')
+    .action(() => {
+      for (const kind of Object.values(CONNECTOR_KINDS)) {
+        say(`# ${kind.kind}: ${kind.description}`);
+        say(JSON.stringify(z.toJSONSchema(kind.config, { io: 'input' }), null, 2));
       }
     });
 

@@ -37,6 +37,8 @@ describe('a large pull killed with SIGKILL', () => {
       }
       const final = await runCli(['connector', 'run', source.id], env);
       expect(final.stdout).toMatch(new RegExp(`${source.id} succeeded`));
+      const list = await runCli(['connector', 'list'], env);
+      expect(list.stdout).toMatch(new RegExp(`${source.id}\\s+http-pull\\s+-\\s+\\{"watermark":\\{[^}]*"id":"JSJ-[^"]+"[^}]*\\}\\}\\s+\\S+ succeeded\\s+\\d+`));
 
       const landed = await consumeAll(kafka(), registry(), rawTopic(source.id));
       const byKey = new Map<string, Set<string>>();
