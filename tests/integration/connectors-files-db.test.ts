@@ -7,31 +7,21 @@ import { runSource, RunnerDeps } from '../../connectors/runner';
 import { AgencySimulator } from '../../connectors/simulators/agency-records';
 import { seedProcuratorateDb, updateSome } from '../../connectors/simulators/procuratorate-db';
 import { mariadbConnection } from '../../hub/stack/service-mariadb';
-import { createDb } from '../../lib/db';
-import { createKafka } from '../../lib/kafka-client';
-import { createLogger } from '../../lib/log';
-import { createRegistry } from '../../lib/registry-client';
 import type { RawEnvelope } from '../../pipelines/raw-envelope';
 import { prepareTopicsAndSchemas } from '../../pipelines/topics';
 import { rawTopic } from '../../schemas/catalog';
-import { migrateLatest } from '../../sql/migrate';
-import { connectorSource } from '../support/connectors';
+import { connectorSource, useRunnerDeps } from '../support/connectors';
 import { uniqueName } from '../support/helpers';
 import { consumeAll } from '../support/pipeline';
-import { testConfig } from '../support/stack';
 
-const config = testConfig();
-const kafka = createKafka(config, { clientId: 'it-connectors-files' });
-const registry = createRegistry(config);
+const clients = useRunnerDeps('it-connectors-files');
+const { config, kafka, registry } = clients;
 let db: Knex;
 let deps: RunnerDeps;
-
-beforeAll(async () => {
-  db = createDb(config, { poolMax: 4 });
-  await migrateLatest(db);
-  deps = { kafka, registry, db, logger: createLogger({ test: 'connectors' }, { level: 'error' }) };
+beforeAll(() => {
+  db = clients.db();
+  deps = clients.deps();
 });
-afterAll(() => db.destroy());
 
 async function payloads(sourceId: string): Promise<Array<Record<string, unknown>>> {
   return (await consumeAll(kafka, registry, rawTopic(sourceId))).map((m) => JSON.parse((m.value as unknown as RawEnvelope).payload));

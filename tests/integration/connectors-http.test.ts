@@ -3,30 +3,20 @@ import { runSource, RunnerDeps } from '../../connectors/runner';
 import { startEnforcementApi } from '../../connectors/simulators/enforcement-api';
 import { startHotlineApi } from '../../connectors/simulators/hotline-api';
 import { SimulatedApi } from '../../connectors/simulators/api-server';
-import { createDb } from '../../lib/db';
-import { createKafka } from '../../lib/kafka-client';
-import { createLogger } from '../../lib/log';
-import { createRegistry } from '../../lib/registry-client';
 import type { RawEnvelope } from '../../pipelines/raw-envelope';
 import { prepareTopicsAndSchemas } from '../../pipelines/topics';
 import { rawTopic } from '../../schemas/catalog';
-import { migrateLatest } from '../../sql/migrate';
-import { connectorSource, penaltyPull, ticketPull } from '../support/connectors';
+import { connectorSource, penaltyPull, ticketPull, useRunnerDeps } from '../support/connectors';
 import { consumeAll } from '../support/pipeline';
-import { testConfig } from '../support/stack';
 
-const config = testConfig();
-const kafka = createKafka(config, { clientId: 'it-connectors' });
-const registry = createRegistry(config);
+const clients = useRunnerDeps('it-connectors');
+const { config, kafka, registry } = clients;
 let db: Knex;
 let deps: RunnerDeps;
-
-beforeAll(async () => {
-  db = createDb(config, { poolMax: 4 });
-  await migrateLatest(db);
-  deps = { kafka, registry, db, logger: createLogger({ test: 'connectors' }, { level: 'error' }) };
+beforeAll(() => {
+  db = clients.db();
+  deps = clients.deps();
 });
-afterAll(() => db.destroy());
 
 /** (id, updated_at) of every envelope in a source's raw topic, with how often each landed. */
 async function landed(sourceId: string, idField: string, updatedField: string): Promise<Map<string, number>> {
