@@ -35,7 +35,7 @@ async function secondStack(): Promise<{ env: NodeJS.ProcessEnv; dir: string; por
 }
 
 async function statusOf(env: NodeJS.ProcessEnv): Promise<ServiceStatus[]> {
-  const result = await runCli(['stack', 'status', '--json'], env);
+  const result = await runCli(['stack', 'status', '--json'], env, undefined, true);
   return JSON.parse(result.stdout) as ServiceStatus[];
 }
 
@@ -45,7 +45,7 @@ describe('stack up / status / down', () => {
     const squatter = net.createServer();
     await new Promise<void>((resolve) => squatter.listen(ports.kafka, '127.0.0.1', resolve));
     try {
-      const result = await runCli(['stack', 'up'], env);
+      const result = await runCli(['stack', 'up'], env, undefined, true);
       expect(result.status).not.toBe(0);
       expect(result.stderr).toContain(`error [STACK_PORT_TAKEN] kafka: port ${ports.kafka} on 127.0.0.1 is already in use`);
       expect(result.stderr).toContain('stack.kafka.port');
@@ -60,7 +60,7 @@ describe('stack up / status / down', () => {
   it('starts every service healthy, does nothing on a second up, and leaves no process after down', async () => {
     const { env, dir, ports } = await secondStack();
     try {
-      const first = await runCli(['stack', 'up'], env);
+      const first = await runCli(['stack', 'up'], env, undefined, true);
       expect(first.stderr).toBe('');
       expect(first.status).toBe(0);
       const rows = await statusOf(env);
@@ -73,12 +73,12 @@ describe('stack up / status / down', () => {
       const pids = rows.map((r) => r.pid!);
       expect(pids.every((pid) => isAlive(pid))).toBe(true);
 
-      const again = await runCli(['stack', 'up'], env);
+      const again = await runCli(['stack', 'up'], env, undefined, true);
       expect(again.status).toBe(0);
       expect(again.stdout).toContain('stack already running');
       expect((await statusOf(env)).map((r) => r.pid)).toEqual(pids);
 
-      const down = await runCli(['stack', 'down'], env);
+      const down = await runCli(['stack', 'down'], env, undefined, true);
       expect(down.status).toBe(0);
       for (const pid of pids) {
         expect(isAlive(pid)).toBe(false);
@@ -87,7 +87,7 @@ describe('stack up / status / down', () => {
       for (const port of Object.values(ports)) expect(await portInUse(port)).toBe(false);
       expect((await statusOf(env)).map((r) => r.health)).toEqual(['stopped', 'stopped', 'stopped', 'stopped']);
     } finally {
-      await runCli(['stack', 'down'], env);
+      await runCli(['stack', 'down'], env, undefined, true);
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
