@@ -14,6 +14,7 @@ import { dlqCommands, exitOnFatal, normaliseCommand, normaliserCommand, replayCo
 import { connectorCommands } from './connector-commands';
 import { schemaCommands } from './schema-commands';
 import { stackCommands } from './stack-commands';
+import { warehouseCommands } from './warehouse-commands';
 
 const say = (line: string) => process.stdout.write(line + '\n');
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(dlqCommands());
   program.addCommand(schemaCommands());
   program.addCommand(connectorCommands());
+  program.addCommand(warehouseCommands());
 
   program
     .command('migrate')

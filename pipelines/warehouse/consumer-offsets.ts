@@ -1,0 +1,49 @@
+import type { Kafka } from 'kafkajs';
+import type { Knex } from 'knex';
+
+/**
+ * ops.consumer_offsets: the next Kafka offset each warehouse consumer will apply, per
+ * partition. It is written in the transaction that writes the rows, so it is exactly what the
+ * warehouse holds; Kafka's own committed offsets play no part.
+ */
+
+export const partitionKey = (topic: string, partition: number) => `${topic}/${partition}`;
+
+/** Every stored offset of a consumer, keyed `topic/partition`. */
+export async function readOffsets(db: Knex, consumer: string): Promise<Map<string, bigint>> {
+  const rows = await db('ops.consumer_offsets').where({ consumer }).select<Array<{ topic: string; partition: number; next_offset: string }>>('topic', 'partition', 'next_offset');
+  return new Map(rows.map((r) => [partitionKey(r.topic, r.partition), BigInt(r.next_offset)]));
+}
+
+/**
+ * The stored offset of one partition, row-locked until the transaction ends: two sink
+ * instances that both hold the partition during a rebalance then apply its messages once.
+ */
+export async function lockOffset(trx: Knex.Transaction, consumer: string, topic: string, partition: number): Promise<bigint | null> {
+  const row = await trx('ops.consumer_offsets').where({ consumer, topic, partition }).forUpdate().first<{ next_offset: string } | undefined>('next_offset');
+  return row ? BigInt(row.next_offset) : null;
+}
+
+export async function storeOffset(trx: Knex | Knex.Transaction, consumer: string, topic: string, partition: number, next: bigint): Promise<void> {
+  await trx.raw(
+    `insert into ops.consumer_offsets (consumer, topic, partition, next_offset, updated_at) values (?, ?, ?, ?, now())
+     on conflict (consumer, topic, partition) do update set next_offset = excluded.next_offset, updated_at = excluded.updated_at`,
+    [consumer, topic, partition, next.toString()],
+  );
+}
+
+/**
+ * Positions a consumer at the current end of the topics, so it applies only what arrives
+ * from now on (a fresh warehouse that must not replay a long backlog, a test run).
+ */
+export async function positionAtEnd(db: Knex, kafka: Kafka, consumer: string, topics: readonly string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) await storeOffset(db, consumer, topic, p.partition, BigInt(p.high));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,156 @@
+import crypto from 'node:crypto';
+import type { Dataset } from '../../schemas/catalog';
+
+/**
+ * How a canonical record becomes a row of its `core` table: the data standard's fields as
+ * columns, a party record flattened to `<field>_kind`, `<field>_name`…, the lineage record to
+ * `lineage_<field>`. Pure functions, so the mapping is tested without a database.
+ *
+ * @example
+ *   const row = coreRow(CORE_TABLES['enforcement-case'], record);
+ *   row.party_uscc;   // record.party.uscc
+ */
+
+export interface CoreTable {
+  dataset: Dataset;
+  /** Unqualified name in schema `core`; the history table is `<table>_history`. */
+  table: string;
+  idColumn: string;
+  /** Column name and PostgreSQL type, in table order, content_hash and recorded_at excluded. */
+  columns: ReadonlyArray<readonly [name: string, type: string]>;
+}
+
+const PARTY_FIELDS = ['kind', 'name', 'uscc', 'id_hash', 'id_masked', 'region_code'] as const;
+const LINEAGE: ReadonlyArray<readonly [string, string]> = [
+  ['lineage_source_id', 'text'],
+  ['lineage_raw_topic', 'text'],
+  ['lineage_raw_partition', 'integer'],
+  ['lineage_raw_offset', 'bigint'],
+  ['lineage_ingested_at', 'timestamptz'],
+  ['lineage_normaliser_version', 'text'],
+];
+
+const party = (prefix: string): Array<readonly [string, string]> => PARTY_FIELDS.map((f) => [`${prefix}_${f}`, 'text'] as const);
+const tail: Array<readonly [string, string]> = [['source_updated_at', 'timestamptz'], ...LINEAGE, ['warnings', 'text[]']];
+
+export const CORE_TABLES: Readonly<Record<Dataset, CoreTable>> = Object.freeze({
+  'enforcement-case': {
+    dataset: 'enforcement-case',
+    table: 'enforcement_case',
+    idColumn: 'case_id',
+    columns: [
+      ['case_id', 'text'],
+      ['agency_code', 'text'],
+      ['agency_name', 'text'],
+      ['domain', 'text'],
+      ['action_type', 'text'],
+      ['decision_no', 'text'],
+      ...party('party'),
+      ['region_code', 'text'],
+      ['violation_type', 'text'],
+      ['violation_facts', 'text'],
+      ['legal_basis', 'text'],
+      ['penalty_kinds', 'text[]'],
+      ['fine_amount', 'numeric(18,2)'],
+      ['confiscated_amount', 'numeric(18,2)'],
+      ['measures', 'jsonb'],
+      ['occurred_on', 'date'],
+      ['decided_on', 'date'],
+      ['status', 'text'],
+      ['transferred_to_police', 'boolean'],
+      ['transferred_on', 'date'],
+      ...tail,
+    ],
+  },
+  'hotline-ticket': {
+    dataset: 'hotline-ticket',
+    table: 'hotline_ticket',
+    idColumn: 'ticket_id',
+    columns: [
+      ['ticket_id', 'text'],
+      ['channel', 'text'],
+      ['received_at', 'timestamptz'],
+      ['appeal_type', 'text'],
+      ['category_code', 'text'],
+      ['category_name', 'text'],
+      ['topics', 'text[]'],
+      ['title', 'text'],
+      ['content', 'text'],
+      ['caller_name_masked', 'text'],
+      ['caller_phone_hash', 'text'],
+      ['caller_phone_masked', 'text'],
+      ['region_code', 'text'],
+      ['address', 'text'],
+      ...party('subject'),
+      ['handling_unit', 'text'],
+      ['dispatched_at', 'timestamptz'],
+      ['due_at', 'timestamptz'],
+      ['status', 'text'],
+      ['closed_at', 'timestamptz'],
+      ['satisfaction', 'text'],
+      ['related_ticket_ids', 'text[]'],
+      ...tail,
+    ],
+  },
+  'supervision-record': {
+    dataset: 'supervision-record',
+    table: 'supervision_record',
+    idColumn: 'record_id',
+    columns: [
+      ['record_id', 'text'],
+      ['procuratorate_code', 'text'],
+      ['kind', 'text'],
+      ['doc_no', 'text'],
+      ['target_agency_code', 'text'],
+      ['related_decision_nos', 'text[]'],
+      ['related_case_ids', 'text[]'],
+      ['related_ticket_ids', 'text[]'],
+      ...party('party'),
+      ['region_code', 'text'],
+      ['summary', 'text'],
+      ['issued_on', 'date'],
+      ['reply_due_on', 'date'],
+      ['replied_on', 'date'],
+      ['status', 'text'],
+      ...tail,
+    ],
+  },
+});
+
+type Rec = Record<string, unknown>;
+
+/** The value of one column, read from the canonical record. */
+function columnValue(record: Rec, column: string): unknown {
+  const nested = /^(party|subject|lineage)_(.+)$/.exec(column);
+  if (nested) {
+    const part = record[nested[1]] as Rec | null | undefined;
+    return part?.[nested[2]] ?? null;
+  }
+  return record[column] ?? null;
+}
+
+/** The row of a canonical record: every column of its table, keyed by column name. */
+export function coreRow(table: CoreTable, record: Rec): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (const [column] of table.columns) row[column] = columnValue(record, column);
+  return row;
+}
+
+/** JSON with object keys sorted at every level: the same record always gives the same text. */
+export function stableJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  const obj = value as Rec;
+  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson(obj[k])}`).join(',')}}`;
+}
+
+/**
+ * What makes two versions the same: the record without its lineage. A version normalised
+ * again (a replay, a re-send) lands at another raw offset but says the same thing, so it
+ * must not count as a new version in history.
+ */
+export function contentHash(record: Rec): string {
+  const { lineage: _lineage, ...content } = record;
+  return crypto.createHash('sha256').update(stableJson(content)).digest('hex');
+}
