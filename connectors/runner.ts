@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
+import pg from 'pg';
 import { isProgrammingError, LiandongError, SourceError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import type { SourceDefinition } from '../pipelines/normalise/mapping';
@@ -47,19 +48,25 @@ export function backoffMs(attempt: number, retryAfterMs?: number): number {
   return Math.max(retryAfterMs ?? 0, Math.round(ceiling / 2 + (Math.random() * ceiling) / 2));
 }
 
-/** Runs that cannot overlap: one per source across every process, by a PostgreSQL advisory lock. */
+/**
+ * Runs that cannot overlap: one per source across every process, by a PostgreSQL advisory lock
+ * held on a connection of its own (not one of the pool's), released whatever happens.
+ */
 async function lockSource(db: Knex, sourceId: string): Promise<(() => Promise<void>) | null> {
-  const connection = await db.client.acquireConnection();
+  const settings = db.client.config.connection as pg.ClientConfig;
+  const client = new pg.Client({ ...settings, application_name: `liandong-lock-${sourceId}`.slice(0, 63) });
+  client.on('error', () => undefined);
   const key = `liandong:connector:${sourceId}`;
-  const { rows } = await connection.query('select pg_try_advisory_lock(hashtext($1)) as ok', [key]);
-  if (!rows[0].ok) {
-    await db.client.releaseConnection(connection);
-    return null;
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock(hashtext($1)) as ok', [key]);
+    if (rows[0].ok) return () => client.end().catch(() => undefined); // ending the session releases the lock
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw err;
   }
-  return async () => {
-    await connection.query('select pg_advisory_unlock(hashtext($1))', [key]);
-    await db.client.releaseConnection(connection);
-  };
+  await client.end().catch(() => undefined);
+  return null;
 }
 
 /**
@@ -76,7 +83,22 @@ export async function runSource(deps: RunnerDeps, source: SourceDefinition, opti
   const logger = deps.logger.child({ source: source.id, run: runId });
   const unlock = await lockSource(deps.db, source.id);
   if (!unlock) throw new LiandongError('RUN_IN_PROGRESS', `source ${source.id} is already being pulled by another run`);
+  try {
+    return await runLocked(deps, source, kind, config, runId, logger, options);
+  } finally {
+    await unlock();
+  }
+}
 
+async function runLocked(
+  deps: RunnerDeps,
+  source: SourceDefinition,
+  kind: (typeof CONNECTOR_KINDS)[string],
+  config: unknown,
+  runId: string,
+  logger: Logger,
+  options: RunOptions,
+): Promise<RunSummary> {
   // Holding the lock, any run of this source still marked running died with its process.
   await deps.db('ops.connector_runs')
     .where({ source_id: source.id, status: 'running' })
@@ -94,15 +116,7 @@ export async function runSource(deps: RunnerDeps, source: SourceDefinition, opti
   const producer = new RawProducer(deps.kafka, deps.registry);
   const abort = new AbortController();
   options.signal?.addEventListener('abort', () => abort.abort());
-  const ctx: ConnectorContext = {
-    logger,
-    signal: abort.signal,
-    secret: (name) => {
-      const value = process.env[name];
-      if (!value) throw new SourceError(`environment variable ${name} (a secret of source ${source.id}) is not set`, undefined, { retriable: false });
-      return value;
-    },
-  };
+  const ctx = connectorContext(source.id, logger, abort.signal);
   try {
     await producer.connect();
     const maxAttempts = options.maxAttempts ?? 6;
@@ -153,6 +167,7 @@ export async function runSource(deps: RunnerDeps, source: SourceDefinition, opti
     logger.error('run failed', { error: err });
   } finally {
     summary.durationMs = Date.now() - started;
+    await producer.disconnect().catch(() => undefined);
     await deps.db('ops.connector_runs').where({ run_id: runId }).update({
       finished_at: new Date(),
       status: summary.status,
@@ -163,10 +178,21 @@ export async function runSource(deps: RunnerDeps, source: SourceDefinition, opti
       duration_ms: summary.durationMs,
       error: summary.error ?? null,
     });
-    await producer.disconnect().catch(() => undefined);
-    await unlock();
   }
   return summary;
+}
+
+/** What a connector kind gets to talk to its source: a logger, a cancel signal and its secrets. */
+export function connectorContext(sourceId: string, logger: Logger, signal: AbortSignal): ConnectorContext {
+  return {
+    logger,
+    signal,
+    secret: (name) => {
+      const value = process.env[name];
+      if (!value) throw new SourceError(`environment variable ${name} (a secret of source ${sourceId}) is not set`, undefined, { retriable: false });
+      return value;
+    },
+  };
 }
 
 export async function loadState(db: Knex, sourceId: string): Promise<ConnectorState | null> {

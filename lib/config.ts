@@ -140,6 +140,16 @@ const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    warehouse: z
+      .object({
+        /**
+         * A hotline ticket links to an enforcement case or a supervision record about the same
+         * party when they are at most this many days apart (and, for cases, in the same region).
+         */
+        link_window_days: z.number().int().min(0).default(90),
+      })
+      .strict()
+      .prefault({}),
     domain: z
       .object({
         /**

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import { SourceError, isRetriableSqlState } from '../../lib/errors';
 import type { ConnectorContext, ConnectorKind } from '../contract';
-import { Watermark, watermarkOf } from '../keyset';
+import type { Watermark } from '../keyset';
 
 /**
  * `db-pull`: a table (or view) of an agency's PostgreSQL or MySQL/MariaDB database, read in
@@ -27,9 +27,11 @@ const DbPullConfig = z
   .strict();
 export type DbPullConfig = z.infer<typeof DbPullConfig>;
 
-// node-postgres: timestamp (1114) and timestamptz (1184) as text, like mysql2's dateStrings.
+// node-postgres: date (1082), timestamp (1114), timestamptz (1184) and bigint (20) as text, like
+// mysql2's dateStrings and bigNumberStrings: the watermark must compare exactly in SQL.
+const TEXT_OIDS = new Set([20, 1082, 1114, 1184]);
 const PG_TEXT_TIMESTAMPS = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 1114 || oid === 1184 ? (v: string) => v : pg.types.getTypeParser(oid, format)),
+  getTypeParser: (oid: number, format?: 'text' | 'binary') => (TEXT_OIDS.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format)),
 };
 
 function connect(config: DbPullConfig, ctx: ConnectorContext): Knex {
@@ -37,13 +39,15 @@ function connect(config: DbPullConfig, ctx: ConnectorContext): Knex {
   const connection =
     config.client === 'pg'
       ? { host: config.host, port: config.port, database: config.database, user: config.user, password, types: PG_TEXT_TIMESTAMPS }
-      : { host: config.host, port: config.port, database: config.database, user: config.user, password, dateStrings: true, charset: 'utf8mb4' };
+      : { host: config.host, port: config.port, database: config.database, user: config.user, password, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, charset: 'utf8mb4' };
   return knex({ client: config.client, connection, pool: { min: 0, max: 1 } });
 }
 
 function sourceError(err: unknown, config: DbPullConfig): SourceError {
   const code = (err as { code?: string }).code;
-  const retriable = config.client === 'pg' ? isRetriableSqlState(code) || code === 'ECONNREFUSED' : ['ECONNREFUSED', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST', 'ER_LOCK_DEADLOCK', 'ER_CON_COUNT_ERROR'].includes(code ?? '');
+  const network = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST'].includes(code ?? '');
+  const lostConnection = code === undefined && /connection (terminated|ended)|timeout/i.test((err as Error).message);
+  const retriable = network || lostConnection || (config.client === 'pg' ? isRetriableSqlState(code) : ['ER_LOCK_DEADLOCK', 'ER_CON_COUNT_ERROR', 'ER_LOCK_WAIT_TIMEOUT'].includes(code ?? ''));
   return new SourceError(`${config.client}://${config.host}:${config.port}/${config.database} ${config.table}: ${(err as Error).message}`, undefined, { retriable, cause: err });
 }
 
@@ -55,8 +59,9 @@ export const dbPull: ConnectorKind<DbPullConfig> = {
   async check(config, ctx) {
     const db = connect(config, ctx);
     try {
-      const [{ n }] = await db(config.table).count<{ n: string | number }[]>('* as n');
-      return `${config.table} has ${n} row(s)`;
+      const u = config.updated_at_column;
+      const rows = await db(config.table).select(u).orderBy(u, 'desc').limit(1);
+      return rows.length === 0 ? `${config.table} is readable and empty` : `${config.table} is readable; newest ${u} ${String(rows[0][u])}`;
     } catch (err) {
       throw sourceError(err, config);
     } finally {
@@ -71,7 +76,8 @@ export const dbPull: ConnectorKind<DbPullConfig> = {
     const id = config.id_column;
     try {
       while (!ctx.signal.aborted) {
-        const query = db(config.table).select('*').orderBy([u, id]).limit(config.batch_size);
+        // Rows without an updated_at can never be placed after a watermark: they are not read.
+        const query = db(config.table).select('*').whereNotNull(u).orderBy([u, id]).limit(config.batch_size);
         if (watermark) {
           const w = watermark;
           query.where((q) => q.where(u, '>', w.updated_at).orWhere((q2) => q2.where(u, '=', w.updated_at).andWhere(id, '>', w.id)));
@@ -83,12 +89,10 @@ export const dbPull: ConnectorKind<DbPullConfig> = {
           throw sourceError(err, config);
         }
         for (const row of rows) {
-          const w = watermarkOf(row[u], row[id]);
-          if (!w) {
-            yield { type: 'reject', what: `row ${JSON.stringify(row[id] ?? null)}`, reason: `no ${u} or ${id}` };
-            continue;
-          }
-          yield { type: 'record', key: w.id, payload: row };
+          // The database compares the watermark, so it is kept as the text the database gave.
+          const w: Watermark = { updated_at: String(row[u]), at: Number.NaN, id: String(row[id]) };
+          if (row[id] === null || row[id] === undefined) yield { type: 'reject', what: `row at ${w.updated_at}`, reason: `no ${id}` };
+          else yield { type: 'record', key: w.id, payload: row };
           watermark = w;
         }
         yield { type: 'state', state: { watermark } };

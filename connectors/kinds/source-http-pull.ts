@@ -1,15 +1,16 @@
 import { z } from 'zod';
 import { SourceError } from '../../lib/errors';
-import type { ConnectorContext, ConnectorKind, ConnectorState, ReadItem } from '../contract';
+import type { ConnectorContext, ConnectorKind, ReadItem } from '../contract';
 import { isAfter, Watermark, watermarkOf } from '../keyset';
 
 /**
  * `http-pull`: a paginated JSON API, pulled incrementally. Two pagination styles:
  * - `page`: `?<since>=<watermark>&page=1..&page_size=n`, items in (updated_at, id) order;
  * - `cursor`: `?<since>=<watermark>&cursor=<token>&limit=n`, the answer names the next token.
- * Either way the request starts at the watermark's updated_at (inclusive) and records at or
- * below the watermark are skipped, so a run never loses the rest of a burst of equal
- * timestamps that a page boundary split, and never re-delivers what it already delivered.
+ * Page style asks from the watermark's updated_at (inclusive) and skips records at or below
+ * the watermark, so a run never loses the rest of a burst of equal timestamps that a page
+ * boundary split. Cursor style resumes from its last token. Records at or below the watermark
+ * are skipped either way; after a crash, those read after the last saved state come again.
  */
 const HttpPullConfig = z
   .object({
@@ -107,15 +108,19 @@ export const httpPull: ConnectorKind<HttpPullConfig> = {
   async *read(config, state, ctx) {
     let watermark = (state?.watermark as Watermark | undefined) ?? null;
     const wait = throttle(config);
-    const since = watermark ? { [config.since_param]: watermark.updated_at } : {};
+    // Page style: each page is asked from the watermark's updated_at, page 1 again whenever the
+    // watermark moved. Offsets are only walked within one timestamp, so records that move in
+    // the list during the run (a correction jumps to the end) cannot push others past a page.
+    let since = watermark?.updated_at;
     let page = 1;
     let cursor = typeof state?.cursor === 'string' ? state.cursor : undefined;
     while (true) {
       await wait();
+      const from = since ? { [config.since_param]: since } : {};
       const params: Record<string, string> =
         config.style === 'page'
-          ? { ...since, [config.page_param]: String(page), [config.page_size_param]: String(config.page_size) }
-          : { ...(cursor ? { [config.cursor_param]: cursor } : since), [config.limit_param]: String(config.page_size) };
+          ? { ...from, [config.page_param]: String(page), [config.page_size_param]: String(config.page_size) }
+          : { ...(cursor ? { [config.cursor_param]: cursor } : from), [config.limit_param]: String(config.page_size) };
       const body = await getJson(config, params, ctx);
       const items = itemsOf(config, body);
       for (const item of items) {
@@ -128,19 +133,24 @@ export const httpPull: ConnectorKind<HttpPullConfig> = {
         yield { type: 'record', key: w.id, payload: item };
         watermark = w;
       }
-      const next: ConnectorState = { watermark };
       if (config.style === 'page') {
+        yield { type: 'state', state: { watermark } } satisfies ReadItem;
         const total = config.total_path ? Number(at(body, config.total_path)) : undefined;
-        const end = items.length < config.page_size || (total !== undefined && page * config.page_size >= total);
-        yield { type: 'state', state: next } satisfies ReadItem;
-        if (end) return;
-        page++;
+        if (items.length < config.page_size || (total !== undefined && page * config.page_size >= total)) return;
+        if (watermark && watermark.updated_at !== since) {
+          since = watermark.updated_at;
+          page = 1;
+        } else {
+          page++;
+        }
       } else {
         const token = at(body, config.next_cursor_path);
+        const next = typeof token === 'string' && token !== '' ? token : undefined;
         // At the end, keep the token of the last page: asking it again returns that page and anything newer.
-        if (typeof token === 'string' && token !== '') cursor = token;
-        yield { type: 'state', state: { ...next, cursor: cursor ?? null } } satisfies ReadItem;
-        if (typeof token !== 'string' || token === '') return;
+        const done = next === undefined || next === cursor || items.length === 0;
+        if (next !== undefined && items.length > 0) cursor = next;
+        yield { type: 'state', state: { watermark, cursor: cursor ?? null } } satisfies ReadItem;
+        if (done) return;
       }
     }
   },

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { CONNECTOR_KINDS } from '../../connectors/kinds';
-import { loadState, runSource } from '../../connectors/runner';
+import { connectorContext, loadState, runSource } from '../../connectors/runner';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/log';
 import { requireSource } from '../../pipelines/normalise/mapping';
@@ -64,7 +64,7 @@ export function connectorCommands(): Command {
         const source = requireSource(rt.sources, id);
         if (!source.connector) throw new Error(`source ${id} has no connector (push only)`);
         const kind = CONNECTOR_KINDS[source.connector.kind];
-        say(await kind.check(kind.config.parse(source.connector.config), { logger: createLogger({ source: id }), signal: new AbortController().signal, secret: (n) => process.env[n] ?? '' }));
+        say(await kind.check(kind.config.parse(source.connector.config), connectorContext(id, createLogger({ source: id }), new AbortController().signal)));
       } finally {
         await rt.close();
       }

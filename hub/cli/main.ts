@@ -5,6 +5,7 @@ import { LiandongError, StackError } from '../../lib/errors';
 import { migrateLatest, migrateRollback, migrationStatus } from '../../sql/migrate';
 import { checkReadiness } from '../readiness';
 import { serve } from '../server/serve';
+import { Scheduler } from '../../connectors/scheduler';
 import { DlqTableSink } from '../../pipelines/normalise/dlq-sink';
 import { Normaliser } from '../../pipelines/normalise/normaliser';
 import { createRuntime } from '../runtime';
@@ -103,7 +104,11 @@ async function runHub(config: Config): Promise<void> {
     await normaliser.start();
     await dlq.start();
     say(`schemas registered (BACKWARD) and topics ready for ${rt.sources.size} source(s); normaliser running`);
+    const scheduler = new Scheduler(rt, rt.sources);
+    const scheduled = scheduler.start();
+    say(`${scheduled} source(s) pulled on a schedule`);
     await serve(config, say);
+    await scheduler.stop();
     await normaliser.stop();
     await dlq.stop();
   } finally {

@@ -94,6 +94,7 @@ export class Normaliser {
         const { outcomes: encoded, bookkeeping, duplicates } = await normaliseMessages(codec, schemas, ctx, batch.topic, batch.partition, batch.messages, seen);
         const next = (BigInt(batch.lastOffset()) + 1n).toString();
         await produceInTransaction(producer, [...encoded, ...bookkeeping], { consumerGroupId: groupId, topic: batch.topic, partition: batch.partition, offset: next });
+        seen.commit(bookkeeping);
         resolveOffset(batch.lastOffset());
         let dead = 0;
         for (const e of encoded) if (e.outcome.kind === 'dead') dead++;

@@ -46,6 +46,7 @@ export async function normaliseMessages(
 ): Promise<NormalisedBatch> {
   const out: EncodedOutcome[] = [];
   const bookkeeping: NormalisedBatch['bookkeeping'] = [];
+  const inBatch = new Map<string, string>();
   let duplicates = 0;
   const now = ctx.now?.() ?? new Date();
   // Records are checked against their schema by encoding them; the slower path-by-path
@@ -60,12 +61,16 @@ export async function normaliseMessages(
       let decoded = codec.decode(message.value!);
       if (decoded instanceof Promise) decoded = await decoded;
       const envelope = decoded as RawEnvelope;
-      if (seen?.isRepeat(envelope)) {
+      if (seen?.isRepeat(envelope, inBatch)) {
         duplicates++;
         continue;
       }
       outcome = normaliseEnvelope(envelope, at, batchCtx);
-      if (seen && outcome.kind === 'canonical') bookkeeping.push(seen.remember(envelope));
+      if (seen && outcome.kind === 'canonical') {
+        const note = seen.remember(envelope);
+        inBatch.set(String(note.message.key), String(note.message.value));
+        bookkeeping.push(note);
+      }
     } catch (err) {
       const errors = [{ field: 'envelope', code: 'MALFORMED_ENVELOPE', message: `not a registered raw envelope: ${(err as Error).message}` }];
       outcome = deadOutcome(at, sourceId, source?.dataset ?? 'unknown', message.key?.toString('utf8') ?? null, normaliserVersion(source), errors, now);

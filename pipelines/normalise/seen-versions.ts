@@ -50,17 +50,26 @@ export class SeenVersions {
     return this.latest.size;
   }
 
-  /** Whether this exact version was normalised before. */
-  isRepeat(envelope: RawEnvelope): boolean {
-    const repeat = this.latest.get(SeenVersions.key(envelope)) === envelope.payload_sha256;
+  /** Whether this exact version was normalised before (in a committed batch, or earlier in this one). */
+  isRepeat(envelope: RawEnvelope, batch?: ReadonlyMap<string, string>): boolean {
+    const key = SeenVersions.key(envelope);
+    const repeat = (batch?.get(key) ?? this.latest.get(key)) === envelope.payload_sha256;
     if (repeat) this.duplicates++;
     return repeat;
   }
 
-  /** Remembers a normalised version; the message goes into the same transaction as its record. */
+  /**
+   * The message that records a normalised version, to go into the same transaction as its
+   * record. Memory follows only once that transaction committed (`commit`): a batch that is
+   * aborted and read again must not find its own records already "seen".
+   */
   remember(envelope: RawEnvelope): { topic: string; message: Message } {
     const key = SeenVersions.key(envelope);
-    this.latest.set(key, envelope.payload_sha256);
     return { topic: this.topic, message: { key, value: envelope.payload_sha256 } };
+  }
+
+  /** Takes the versions of a committed batch into memory. */
+  commit(messages: ReadonlyArray<{ message: Message }>): void {
+    for (const { message } of messages) this.latest.set(String(message.key), String(message.value));
   }
 }

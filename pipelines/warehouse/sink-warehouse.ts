@@ -10,6 +10,7 @@ import { watchCrash } from '../normalise/normaliser';
 import { ensureTopics } from '../topics';
 import { lockOffset, partitionKey, readOffsets, storeOffset } from './consumer-offsets';
 import { CORE_TABLES } from './core-rows';
+import { linkTouched } from './link-parties';
 import { upsertRecords } from './upsert-batch';
 
 export interface WarehouseSinkStats {
@@ -141,6 +142,8 @@ export class WarehouseSink {
         const fresh = stored === null ? records : records.filter((r) => r.offset >= stored);
         this.stats.skipped += records.length - fresh.length;
         const result = await upsertRecords(trx, table, fresh.map((r) => r.record));
+        const ids = [...new Set(fresh.map((r) => String(r.record[table.idColumn])))];
+        await linkTouched(trx, table, ids, this.deps.config.warehouse.link_window_days);
         await storeOffset(trx, this.consumerName, topic, partition, next);
         this.stats.versions += result.versions;
         this.stats.current += result.current;

@@ -3,6 +3,7 @@ import * as schemas from './20261127000100-schemas';
 import * as opsDlq from './20261127000200-ops-dlq';
 import * as opsConnectors from './20261127000300-ops-connectors';
 import * as core from './20261127000400-core';
+import * as partyLinkMart from './20261127000500-party-link-mart';
 
 /**
  * Every migration, in order. An explicit list rather than a folder scan: the same code
@@ -13,4 +14,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['20261127000200-ops-dlq', opsDlq],
   ['20261127000300-ops-connectors', opsConnectors],
   ['20261127000400-core', core],
+  ['20261127000500-party-link-mart', partyLinkMart],
 ];

@@ -7,6 +7,7 @@ import type { RawEnvelope } from '../../pipelines/raw-envelope';
 import { prepareTopicsAndSchemas } from '../../pipelines/topics';
 import { rawTopic } from '../../schemas/catalog';
 import { connectorSource, penaltyPull, ticketPull, useRunnerDeps } from '../support/connectors';
+import { eventually } from '../support/helpers';
 import { consumeAll } from '../support/pipeline';
 
 const clients = useRunnerDeps('it-connectors');
@@ -58,6 +59,25 @@ describe('http-pull connector', () => {
 
       const run = await db('ops.connector_runs').where({ run_id: second.runId }).first();
       expect(run).toMatchObject({ status: 'succeeded', records_read: String(second.read), records_produced: String(second.read) });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('loses nothing when corrections move records in the list while a run is paging through it', async () => {
+    const api = await startEnforcementApi({ seed: 11, count: 6000, faults: { slowRate: 1, slowMs: 60 } });
+    try {
+      // Pages larger than the largest burst (300): offsets are then walked only from a new timestamp.
+      const { source } = connectorSource('jq-amr-penalty', penaltyPull(api.url, { page_size: 400 }));
+      await prepare(source.id);
+      const running = runSource(deps, source);
+      await eventually(() => api.stats.requests >= 5, 60_000, 'the run to be five pages in');
+      api.grow(600); // new cases, and corrections that move earlier cases to the end of the list
+      expect((await running).status).toBe('succeeded');
+      expect((await runSource(deps, source)).status).toBe('succeeded');
+      const counts = await landed(source.id, 'id', 'updated_at');
+      const missing = truth(api).filter((key) => !counts.has(key));
+      expect(missing).toEqual([]);
     } finally {
       await api.close();
     }
