@@ -21,6 +21,7 @@ import { CANONICAL_TOPICS } from '../../pipelines/warehouse/sink-warehouse';
 import { Dataset, DATASET_TOPICS, rawTopic } from '../../schemas/catalog';
 import { migrateLatest } from '../../sql/migrate';
 import { CLI } from '../support/cli';
+import { scopeToRun } from '../support/warehouse';
 import { eventually, uniqueName } from '../support/helpers';
 import { SHIPPED_SOURCES } from '../support/pipeline';
 import { testConfig } from '../support/stack';
@@ -66,7 +67,7 @@ function baseRecords(run: string): Array<{ dataset: Dataset; record: Rec }> {
     if (outcome.kind !== 'canonical') continue;
     const field = RECORD_ID_FIELD[outcome.dataset];
     const id = `${run}:${outcome.record[field]}`;
-    if (!byId.has(id) && byId.size < IDS) byId.set(id, { dataset: outcome.dataset, record: { ...outcome.record, [field]: id } });
+    if (!byId.has(id) && byId.size < IDS) byId.set(id, { dataset: outcome.dataset, record: { ...scopeToRun(outcome.record, run), [field]: id } });
   }
   return [...byId.values()];
 }

@@ -16,6 +16,7 @@ import { contentHash, CORE_TABLES } from '../../pipelines/warehouse/core-rows';
 import { CANONICAL_TOPICS, WarehouseSink } from '../../pipelines/warehouse/sink-warehouse';
 import { Dataset, DATASET_TOPICS, rawTopic } from '../../schemas/catalog';
 import { migrateLatest } from '../../sql/migrate';
+import { scopeToRun } from '../support/warehouse';
 import { eventually, uniqueName } from '../support/helpers';
 import { SHIPPED_SOURCES } from '../support/pipeline';
 import { testConfig } from '../support/stack';
@@ -34,7 +35,7 @@ function oneOfEach(config: ReturnType<typeof testConfig>, run: string): Map<Data
     const outcome = normaliseEnvelope(envelope, { topic: rawTopic(r.sourceId), partition: 0, offset: String(offset++) }, ctx);
     if (outcome.kind !== 'canonical' || out.has(outcome.dataset)) continue;
     const field = RECORD_ID_FIELD[outcome.dataset];
-    out.set(outcome.dataset, { ...outcome.record, [field]: `${run}:${outcome.record[field]}` });
+    out.set(outcome.dataset, { ...scopeToRun(outcome.record, run), [field]: `${run}:${outcome.record[field]}` });
   }
   expect(out.size).toBe(3);
   return out;
