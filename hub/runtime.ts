@@ -39,3 +39,13 @@ export function createRuntime(config: Config = loadConfig(), component = 'hub'):
     close: () => db.destroy(),
   };
 }
+
+/** Runs `fn` with a runtime and closes it afterwards, whatever happens (the CLI commands' shape). */
+export async function withRuntime<T>(component: string, fn: (rt: Runtime) => Promise<T>, config: Config = loadConfig()): Promise<T> {
+  const rt = createRuntime(config, component);
+  try {
+    return await fn(rt);
+  } finally {
+    await rt.close();
+  }
+}

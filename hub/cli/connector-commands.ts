@@ -2,11 +2,10 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { CONNECTOR_KINDS } from '../../connectors/kinds';
 import { connectorContext, loadState, runSource } from '../../connectors/runner';
-import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/log';
 import { requireSource } from '../../pipelines/normalise/mapping';
 import { prepareTopicsAndSchemas } from '../../pipelines/topics';
-import { createRuntime } from '../runtime';
+import { withRuntime } from '../runtime';
 import { table } from './output';
 
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -18,8 +17,7 @@ export function connectorCommands(): Command {
     .command('list')
     .description('each source with its connector, schedule, cursor state and last run')
     .action(async () => {
-      const rt = createRuntime(loadConfig(), 'connector');
-      try {
+      await withRuntime('connector', async (rt) => {
         const runs = await rt.db.raw(`select distinct on (source_id) * from ops.connector_runs order by source_id, started_at desc`);
         const last = new Map<string, Record<string, unknown>>(runs.rows.map((r: Record<string, unknown>) => [r.source_id as string, r]));
         const rows = [];
@@ -38,9 +36,7 @@ export function connectorCommands(): Command {
           });
         }
         say(table(rows));
-      } finally {
-        await rt.close();
-      }
+      });
     });
 
   connector
@@ -58,16 +54,12 @@ export function connectorCommands(): Command {
     .description("check that a source's system answers")
     .argument('<source>')
     .action(async (id: string) => {
-      const config = loadConfig();
-      const rt = createRuntime(config, 'connector');
-      try {
+      await withRuntime('connector', async (rt) => {
         const source = requireSource(rt.sources, id);
         if (!source.connector) throw new Error(`source ${id} has no connector (push only)`);
         const kind = CONNECTOR_KINDS[source.connector.kind];
         say(await kind.check(kind.config.parse(source.connector.config), connectorContext(id, createLogger({ source: id }), new AbortController().signal)));
-      } finally {
-        await rt.close();
-      }
+      });
     });
 
   connector
@@ -76,8 +68,7 @@ export function connectorCommands(): Command {
     .argument('<source>')
     .option('--full-refresh', 'ignore the saved cursor and read everything again')
     .action(async (id: string, opts: { fullRefresh?: boolean }) => {
-      const rt = createRuntime(loadConfig(), 'connector');
-      try {
+      await withRuntime('connector', async (rt) => {
         const source = requireSource(rt.sources, id);
         await prepareTopicsAndSchemas(rt.config, rt.kafka, rt.registry, [...rt.sources.keys()]);
         const tty = process.stderr.isTTY;
@@ -91,9 +82,7 @@ export function connectorCommands(): Command {
             (summary.error ? ` — ${summary.error}` : ''),
         );
         if (summary.status === 'failed') process.exitCode = 5;
-      } finally {
-        await rt.close();
-      }
+      });
     });
   return connector;
 }

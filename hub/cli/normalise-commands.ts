@@ -10,7 +10,7 @@ import { Normaliser, normaliseContext } from '../../pipelines/normalise/normalis
 import { normaliseEnvelope } from '../../pipelines/normalise/normalise-record';
 import { replaySource, retryDeadLetters, ReprocessReport } from '../../pipelines/normalise/reprocess';
 import { buildEnvelope } from '../../pipelines/raw-envelope';
-import { createRuntime } from '../runtime';
+import { createRuntime, withRuntime } from '../runtime';
 import { table } from './output';
 
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -111,15 +111,12 @@ export function replayCommand(): Command {
     .requiredOption('--source <id>', 'source id')
     .option('--from <time|earliest>', 'ISO time, or earliest', 'earliest')
     .action(async (opts: { source: string; from: string }) => {
-      const rt = createRuntime(loadConfig(), 'replay');
-      try {
+      await withRuntime('replay', async (rt) => {
         requireSource(rt.sources, opts.source);
         const from = opts.from === 'earliest' ? 'earliest' : new Date(opts.from);
         if (from !== 'earliest' && Number.isNaN(from.getTime())) throw new Error(`--from ${opts.from}: expected an ISO time (2025-06-04T08:00:00+08:00) or earliest`);
         printReport(await replaySource(rt, rt.db, opts.source, from));
-      } finally {
-        await rt.close();
-      }
+      });
     });
   return replay;
 }
@@ -133,8 +130,7 @@ export function dlqCommands(): Command {
     .option('--status <status>', 'open | resolved | all', 'open')
     .option('--limit <n>', 'at most this many', '50')
     .action(async (opts: { source?: string; status: 'open' | 'resolved' | 'all'; limit: string }) => {
-      const rt = createRuntime(loadConfig(), 'dlq');
-      try {
+      await withRuntime('dlq', async (rt) => {
         const rows = await listDeadLetters(rt.db, { source: opts.source, status: opts.status, limit: Number(opts.limit) });
         say(
           table(
@@ -148,23 +144,18 @@ export function dlqCommands(): Command {
             })),
           ) || 'no dead letters',
         );
-      } finally {
-        await rt.close();
-      }
+      });
     });
   dlq
     .command('show')
     .description('one dead letter with every error')
     .argument('<id>')
     .action(async (id: string) => {
-      const rt = createRuntime(loadConfig(), 'dlq');
-      try {
+      await withRuntime('dlq', async (rt) => {
         const row = await getDeadLetter(rt.db, id);
         if (!row) throw new Error(`no dead letter ${id}`);
         say(JSON.stringify(row, null, 2));
-      } finally {
-        await rt.close();
-      }
+      });
     });
   dlq
     .command('retry')
@@ -172,14 +163,11 @@ export function dlqCommands(): Command {
     .option('--source <id>', 'only this source')
     .option('--id <ids...>', 'only these dead letters')
     .action(async (opts: { source?: string; id?: string[] }) => {
-      const rt = createRuntime(loadConfig(), 'dlq');
-      try {
+      await withRuntime('dlq', async (rt) => {
         const report = await retryDeadLetters(rt, rt.db, { source: opts.source, ids: opts.id });
         say(`retried ${report.selected} open dead letter(s)`);
         printReport(report);
-      } finally {
-        await rt.close();
-      }
+      });
     });
   return dlq;
 }

@@ -1,10 +1,9 @@
 import { Command } from 'commander';
-import { loadConfig } from '../../lib/config';
 import { exitOnFatal } from './normalise-commands';
 import { CANONICAL_TOPICS, WarehouseSink } from '../../pipelines/warehouse/sink-warehouse';
 import { positionAtEnd } from '../../pipelines/warehouse/consumer-offsets';
 import { migrateLatest } from '../../sql/migrate';
-import { createRuntime } from '../runtime';
+import { withRuntime } from '../runtime';
 
 const say = (line: string) => process.stdout.write(line + '\n');
 
@@ -18,8 +17,7 @@ export function warehouseCommands(): Command {
     .option('--group <id>', 'Kafka consumer group (default liandong-<consumer>); offsets live in PostgreSQL, not in the group')
     .option('--from-end', 'when this consumer has no stored offsets yet, start at the end of the topics instead of replaying them')
     .action(async (opts: { consumer: string; group?: string; fromEnd?: boolean }) => {
-      const rt = createRuntime(loadConfig(), 'warehouse');
-      try {
+      await withRuntime('warehouse', async (rt) => {
         await migrateLatest(rt.db);
         const stored = await rt.db('ops.consumer_offsets').where({ consumer: opts.consumer }).first();
         if (opts.fromEnd && !stored) await positionAtEnd(rt.db, rt.kafka, opts.consumer, CANONICAL_TOPICS);
@@ -36,9 +34,7 @@ export function warehouseCommands(): Command {
         });
         clearInterval(timer);
         await sink.stop();
-      } finally {
-        await rt.close();
-      }
+      });
     });
   return warehouse;
 }
