@@ -53,9 +53,11 @@ export class KafkaService implements Service {
     fs.writeFileSync(this.marker, this.serverProperties());
     fs.writeFileSync(path.join(this.home, 'log4j2.properties'), LOG4J2_PROPERTIES);
     if (fs.existsSync(path.join(this.home, 'data', 'meta.properties'))) return;
+    // Storage is not formatted yet, so an id kept from an earlier failed attempt may be replaced.
     const clusterIdFile = path.join(this.home, 'cluster.id');
-    if (!fs.existsSync(clusterIdFile)) fs.writeFileSync(clusterIdFile, crypto.randomBytes(16).toString('base64url'));
-    const clusterId = fs.readFileSync(clusterIdFile, 'utf8').trim();
+    const kept = fs.existsSync(clusterIdFile) ? fs.readFileSync(clusterIdFile, 'utf8').trim() : '';
+    const clusterId = kept && !kept.startsWith('-') ? kept : newClusterId();
+    fs.writeFileSync(clusterIdFile, clusterId);
     const format = run(this.java, [
       `-Dlog4j2.configurationFile=${path.join(this.home, 'log4j2.properties')}`,
       '-cp', this.classpath(),
@@ -133,6 +135,18 @@ export class KafkaService implements Service {
       'log.retention.hours=168',
       '',
     ].join('\n');
+  }
+}
+
+/**
+ * 16 random bytes, base64url. One in 64 would start with '-', which StorageTool's argument
+ * parser takes for an option ("--cluster-id: expected one argument"); Kafka's own generator
+ * skips those too.
+ */
+export function newClusterId(): string {
+  while (true) {
+    const id = crypto.randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
   }
 }
 
