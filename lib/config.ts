@@ -116,6 +116,17 @@ const ConfigSchema = z
       .object({
         host: z.string().default('127.0.0.1'),
         port: port.default(18080),
+        /** Largest request body the API reads (an ingest batch), in bytes. */
+        body_limit_bytes: z.number().int().min(1024).default(5 * 1024 * 1024),
+        /** Most records one ingest call may carry. */
+        max_batch_records: z.number().int().min(1).default(1000),
+        /** Requests per key: a token bucket refilled at `per_second`, holding at most `burst`. */
+        rate_limit: z
+          .object({ per_second: z.number().positive().default(100), burst: z.number().int().min(1).default(200) })
+          .strict()
+          .prefault({}),
+        /** How long a key's row is remembered; a revoked key stops working within this time. */
+        key_cache_ms: z.number().int().min(0).default(10_000),
       })
       .strict()
       .prefault({}),

@@ -8,7 +8,7 @@ import { serve } from '../server/serve';
 import { Scheduler } from '../../connectors/scheduler';
 import { DlqTableSink } from '../../pipelines/normalise/dlq-sink';
 import { Normaliser } from '../../pipelines/normalise/normaliser';
-import { createRuntime } from '../runtime';
+import { createRuntime, withRuntime } from '../runtime';
 import { createStack, up } from '../stack/stack';
 import { table } from './output';
 import { dlqCommands, exitOnFatal, normaliseCommand, normaliserCommand, replayCommand } from './normalise-commands';
@@ -68,9 +68,9 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('run the hub HTTP server (health and readiness for now)')
+    .description('run the hub HTTP server alone: the exchange API, health, readiness and metrics')
     .action(async () => {
-      await serve(loadConfig(), say);
+      await withRuntime('hub', (rt) => serve(rt, say));
     });
 
   program
@@ -107,7 +107,7 @@ async function runHub(config: Config): Promise<void> {
     const scheduler = new Scheduler(rt, rt.sources);
     const scheduled = scheduler.start();
     say(`${scheduled} source(s) pulled on a schedule`);
-    await serve(config, say);
+    await serve(rt, say);
     await scheduler.stop();
     await normaliser.stop();
     await dlq.stop();

@@ -1,21 +1,34 @@
 import type { Server } from 'node:http';
-import type { Config } from '../../lib/config';
-import { createApp } from './app';
+import type { ApiDeps } from '../api/deps';
+import { createHubApp } from './app';
 
-/** Serves the hub until SIGINT/SIGTERM, then closes cleanly. */
-export function serve(config: Config, say: (line: string) => void): Promise<void> {
-  const app = createApp(config);
-  return new Promise((resolve, reject) => {
-    const server: Server = app.listen(config.hub.port, config.hub.host, () => {
-      const base = `http://${config.hub.host}:${config.hub.port}`;
-      say(`hub listening on ${base}  (liveness ${base}/healthz, readiness ${base}/readyz); Ctrl-C stops it`);
+/**
+ * Serves the hub until SIGINT/SIGTERM (or `until` settles), then stops taking requests, lets
+ * the ones in flight finish, and stops the API's background parts.
+ */
+export async function serve(deps: ApiDeps, say: (line: string) => void, until?: Promise<unknown>): Promise<void> {
+  const { config } = deps;
+  const hub = createHubApp(deps);
+  await hub.start();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const server: Server = hub.app.listen(config.hub.port, config.hub.host, () => {
+        const base = `http://${config.hub.host}:${config.hub.port}`;
+        say(`hub listening on ${base}  (API ${base}/v1, docs ${base}/v1/docs, liveness ${base}/healthz, readiness ${base}/readyz, metrics ${base}/metrics); Ctrl-C stops it`);
+      });
+      server.once('error', reject);
+      const stop = () => {
+        process.removeListener('SIGINT', stop);
+        process.removeListener('SIGTERM', stop);
+        say('stopping the hub');
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      until?.finally(stop);
     });
-    server.once('error', reject);
-    const stop = () => {
-      say('stopping the hub');
-      server.close(() => resolve());
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  } finally {
+    await hub.stop();
+  }
 }

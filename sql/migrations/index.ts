@@ -4,6 +4,7 @@ import * as opsDlq from './20261127000200-ops-dlq';
 import * as opsConnectors from './20261127000300-ops-connectors';
 import * as core from './20261127000400-core';
 import * as partyLinkMart from './20261127000500-party-link-mart';
+import * as apiKeysAudit from './20261127000600-api-keys-audit';
 
 /**
  * Every migration, in order. An explicit list rather than a folder scan: the same code
@@ -15,4 +16,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['20261127000300-ops-connectors', opsConnectors],
   ['20261127000400-core', core],
   ['20261127000500-party-link-mart', partyLinkMart],
+  ['20261127000600-api-keys-audit', apiKeysAudit],
 ];
