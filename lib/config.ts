@@ -158,6 +158,26 @@ const ConfigSchema = z
          * party when they are at most this many days apart (and, for cases, in the same region).
          */
         link_window_days: z.number().int().min(0).default(90),
+        /**
+         * Where a warehouse consumer with no stored offsets starts: `earliest` replays the
+         * canonical topics (a new warehouse), `latest` applies only what arrives from now on.
+         */
+        initial_position: z.enum(['earliest', 'latest']).default('earliest'),
+      })
+      .strict()
+      .prefault({}),
+    /** `liandong demo` / `npm start`: simulated agency systems the scheduled connectors pull from. */
+    demo: z
+      .object({
+        seed: z.number().int().default(2025),
+        enforcement_api_port: port.default(18091),
+        hotline_api_port: port.default(18092),
+        /** node-cron schedule of the demo's pulls (seconds field included). */
+        schedule: z.string().default('*/15 * * * * *'),
+        /** Every this many seconds the simulated agencies record new cases, tickets and supervision documents. */
+        grow_every_s: z.number().int().min(1).default(20),
+        /** Suffix for the demo's source ids and agency table, so one stack can hold several demo runs apart (tests). */
+        run_id: z.string().regex(/^[a-z0-9-]*$/).default(''),
       })
       .strict()
       .prefault({}),

@@ -14,13 +14,19 @@ const LEVELS: Record<number, 'debug' | 'info' | 'warn' | 'error' | null> = {
 };
 
 /** Sends kafkajs's own log lines through the hub's logger. */
+/** Error texts of conditions kafkajs retries by itself. */
+const TRANSIENT = ['another concurrent operation on the same transaction'];
+
 function logCreator(logger: Logger) {
   return () =>
     ({ level, label, log }: LogEntry) => {
       const method = LEVELS[level];
       if (!method) return;
       const { message, ...fields } = log;
-      logger[method](`kafkajs ${label}: ${message}`, fields);
+      // The broker answers CONCURRENT_TRANSACTIONS while it is still completing the previous
+      // commit; kafkajs retries it and succeeds. Logged as an error it would alarm an operator.
+      const transient = typeof fields.error === 'string' && TRANSIENT.some((text) => (fields.error as string).includes(text));
+      logger[transient ? 'debug' : method](`kafkajs ${label}: ${message}`, fields);
     };
 }
 

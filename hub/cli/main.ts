@@ -1,17 +1,15 @@
 import { Command } from 'commander';
-import { Config, loadConfig } from '../../lib/config';
+import { loadConfig } from '../../lib/config';
 import { createDb } from '../../lib/db';
 import { LiandongError, StackError } from '../../lib/errors';
 import { migrateLatest, migrateRollback, migrationStatus } from '../../sql/migrate';
 import { checkReadiness } from '../readiness';
 import { serve } from '../server/serve';
-import { Scheduler } from '../../connectors/scheduler';
-import { DlqTableSink } from '../../pipelines/normalise/dlq-sink';
-import { Normaliser } from '../../pipelines/normalise/normaliser';
-import { createRuntime, withRuntime } from '../runtime';
-import { createStack, up } from '../stack/stack';
+import { withRuntime } from '../runtime';
+import { runHub } from '../run-hub';
+import { runDemo } from '../demo/run-demo';
 import { table } from './output';
-import { dlqCommands, exitOnFatal, normaliseCommand, normaliserCommand, replayCommand } from './normalise-commands';
+import { dlqCommands, normaliseCommand, normaliserCommand, replayCommand } from './normalise-commands';
 import { connectorCommands } from './connector-commands';
 import { schemaCommands } from './schema-commands';
 import { stackCommands } from './stack-commands';
@@ -75,45 +73,21 @@ export function buildProgram(): Command {
 
   program
     .command('run')
-    .description('run the hub against configured services: migrate, register the schemas, run the normaliser and serve (the production entry point)')
+    .description('run the whole hub against configured services: migrate, register the schemas, then the normaliser, the warehouse sink, the scheduled connectors and the API (the production entry point)')
     .action(async () => {
-      await runHub(loadConfig());
+      await runHub(loadConfig(), say);
     });
 
   program
     .command('demo')
-    .description('bring up the local stack, then run the hub on it (what `npm start` runs)')
+    .description('bring up the local stack and simulated agency systems, then run the whole hub on them (what `npm start` runs)')
     .action(async () => {
-      const config = loadConfig();
-      await up(createStack(config), say);
-      await runHub(config);
+      // The demo's own summary says what happens; the JSON log shows warnings and errors only.
+      process.env.LIANDONG_LOG_LEVEL ??= 'warn';
+      await runDemo(loadConfig(), say);
     });
 
   return program;
-}
-
-/** Migrates, registers every subject (BACKWARD), starts the normaliser and serves until Ctrl-C. */
-async function runHub(config: Config): Promise<void> {
-  const rt = createRuntime(config, 'hub');
-  try {
-    const applied = await migrateLatest(rt.db);
-    say(applied.length ? `migrations applied: ${applied.join(', ')}` : 'migrations up to date');
-    const fatal = exitOnFatal(rt.logger);
-    const normaliser = new Normaliser({ ...rt, onFatal: fatal });
-    const dlq = new DlqTableSink({ ...rt, onFatal: fatal });
-    await normaliser.start();
-    await dlq.start();
-    say(`schemas registered (BACKWARD) and topics ready for ${rt.sources.size} source(s); normaliser running`);
-    const scheduler = new Scheduler(rt, rt.sources);
-    const scheduled = scheduler.start();
-    say(`${scheduled} source(s) pulled on a schedule`);
-    await serve(rt, say);
-    await scheduler.stop();
-    await normaliser.stop();
-    await dlq.stop();
-  } finally {
-    await rt.close();
-  }
 }
 
 /** Runs the CLI; errors become one clear message and a non-zero exit code, never a stack trace. */

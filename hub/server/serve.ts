@@ -2,11 +2,16 @@ import type { Server } from 'node:http';
 import type { ApiDeps } from '../api/deps';
 import { createHubApp } from './app';
 
+export interface ServeOptions {
+  /** Called once the server listens. */
+  onListening?: () => void;
+}
+
 /**
- * Serves the hub until SIGINT/SIGTERM (or `until` settles), then stops taking requests, lets
- * the ones in flight finish, and stops the API's background parts.
+ * Serves the hub until SIGINT/SIGTERM, then stops taking requests, lets the ones in flight
+ * finish, and stops the API's background parts.
  */
-export async function serve(deps: ApiDeps, say: (line: string) => void, until?: Promise<unknown>): Promise<void> {
+export async function serve(deps: ApiDeps, say: (line: string) => void, options: ServeOptions = {}): Promise<void> {
   const { config } = deps;
   const hub = createHubApp(deps);
   await hub.start();
@@ -15,6 +20,7 @@ export async function serve(deps: ApiDeps, say: (line: string) => void, until?: 
       const server: Server = hub.app.listen(config.hub.port, config.hub.host, () => {
         const base = `http://${config.hub.host}:${config.hub.port}`;
         say(`hub listening on ${base}  (API ${base}/v1, docs ${base}/v1/docs, liveness ${base}/healthz, readiness ${base}/readyz, metrics ${base}/metrics); Ctrl-C stops it`);
+        options.onListening?.();
       });
       server.once('error', reject);
       const stop = () => {
@@ -26,7 +32,6 @@ export async function serve(deps: ApiDeps, say: (line: string) => void, until?: 
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      until?.finally(stop);
     });
   } finally {
     await hub.stop();
