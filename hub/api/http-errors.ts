@@ -45,7 +45,8 @@ export const notFound: RequestHandler = (req, res) => {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const body = errorBody(err);
-    if (body.status >= 500) logger.error('request failed', { request_id: res.locals.requestId, route: req.route?.path ?? req.path, method: req.method, err });
+    // The route template, never req.path: a path parameter can be an ID number, and logs must not hold one.
+    if (body.status >= 500) logger.error('request failed', { request_id: res.locals.requestId, route: res.locals.route ?? req.route?.path ?? '(no route)', method: req.method, err });
     res.locals.outcome = body.code;
     if (res.headersSent) return;
     if (typeof body.details.retry_after_s === 'number') res.set('Retry-After', String(body.details.retry_after_s));

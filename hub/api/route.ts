@@ -121,18 +121,40 @@ const ERROR_RESPONSES: Record<number, string> = {
   400: 'the request is not valid (details.issues says which field and why)',
   401: 'no API key, or an unknown or revoked one',
   403: 'the key lacks the scope this call needs (details.required)',
+  413: 'the request body is larger than the hub accepts (details.limit, in bytes)',
   429: 'too many requests for this key; retry after the Retry-After header',
   500: 'the hub failed; details.request_id finds it in the hub log',
 };
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
-  return rest;
+/**
+ * A schema as JSON Schema for the document. Schemas named with `.meta({ id })` come out of zod as
+ * `$ref: '#/$defs/<id>'` with the definition beside it; in an OpenAPI document such a reference
+ * resolves against the document's root, where there is no `$defs`, so the definitions move to
+ * `components.schemas` and the references follow them.
+ */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output', components: Record<string, unknown>): Record<string, unknown> {
+  const { $schema: _drop, $defs, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  const defs = Object.entries(($defs ?? {}) as Record<string, unknown>);
+  const names = new Map<string, string>(defs.map(([id]) => [id, id]));
+  const move = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(move);
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => {
+        const m = k === '$ref' && typeof v === 'string' ? /^#\/\$defs\/(.+)$/.exec(v) : null;
+        return [k, m ? `#/components/schemas/${names.get(decodeURIComponent(m[1])) ?? m[1]}` : move(v)];
+      }),
+    );
+  };
+  // The same id may differ between the input and output forms of a schema: keep both apart.
+  for (const [id, def] of defs) if (id in components && JSON.stringify(components[id]) !== JSON.stringify(move(def))) names.set(id, `${id}_${io}`);
+  for (const [id, def] of defs) components[names.get(id)!] = move(def);
+  return move(rest) as Record<string, unknown>;
 }
 
-function objectParameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Array<Record<string, unknown>> {
+function objectParameters(schema: z.ZodType | undefined, where: 'path' | 'query', components: Record<string, unknown>): Array<Record<string, unknown>> {
   if (!schema) return [];
-  const doc = jsonSchema(schema, 'input') as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  const doc = jsonSchema(schema, 'input', components) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
   return Object.entries(doc.properties ?? {}).map(([name, prop]) => {
     const { description, ...rest } = prop;
     return { name, in: where, required: where === 'path' || (doc.required ?? []).includes(name), ...(description ? { description } : {}), schema: rest };
@@ -142,16 +164,18 @@ function objectParameters(schema: z.ZodType | undefined, where: 'path' | 'query'
 /** The OpenAPI 3.1 document of the routes (JSON Schema 2020-12 is OpenAPI 3.1's schema dialect). */
 export function openApiDocument(routes: readonly ApiRoute[], info: { title: string; version: string; description: string }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
+  const schemas: Record<string, unknown> = {};
   for (const route of routes) {
     const path = '/v1' + route.path.replace(/:([A-Za-z_]+)/g, '{$1}');
     const responses: Record<string, unknown> = {};
     for (const [status, r] of Object.entries(route.responses)) {
-      responses[status] = { description: r.description, ...(r.schema ? { content: { [r.contentType ?? 'application/json']: { schema: jsonSchema(r.schema, 'output') } } } : {}) };
+      responses[status] = { description: r.description, ...(r.schema ? { content: { [r.contentType ?? 'application/json']: { schema: jsonSchema(r.schema, 'output', schemas) } } } : {}) };
     }
-    const errors = route.auth === 'public' ? [400, 500] : [400, 401, 403, 429, 500];
+    const errors = route.auth === 'public' ? [400, 413, 500] : [400, 401, 403, 413, 429, 500];
     for (const status of errors) {
       if (status === 400 && !route.params && !route.query && !route.body) continue;
-      responses[status] = { description: ERROR_RESPONSES[status], content: { 'application/json': { schema: jsonSchema(ErrorBody, 'output') } } };
+      if (status === 413 && !route.body) continue;
+      responses[status] = { description: ERROR_RESPONSES[status], content: { 'application/json': { schema: jsonSchema(ErrorBody, 'output', schemas) } } };
     }
     const scope = typeof route.auth === 'object' ? route.auth.describe : route.auth === 'key' ? 'any valid key' : null;
     paths[path] = {
@@ -161,8 +185,8 @@ export function openApiDocument(routes: readonly ApiRoute[], info: { title: stri
         summary: route.summary,
         description: [route.description, scope ? `Requires: ${scope}.` : null].filter(Boolean).join('\n\n'),
         operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
-        parameters: [...objectParameters(route.params, 'path'), ...objectParameters(route.query, 'query')],
-        ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } } : {}),
+        parameters: [...objectParameters(route.params, 'path', schemas), ...objectParameters(route.query, 'query', schemas)],
+        ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input', schemas) } } } } : {}),
         responses,
         ...(route.auth === 'public' ? {} : { security: [{ apiKey: [] }] }),
       },
@@ -172,7 +196,7 @@ export function openApiDocument(routes: readonly ApiRoute[], info: { title: stri
     openapi: '3.1.0',
     info,
     servers: [{ url: '/' }],
-    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An agency key from `liandong agency add`: Authorization: Bearer ld_<id>.<secret>' } } },
+    components: { schemas, securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An agency key from `liandong agency add`: Authorization: Bearer ld_<id>.<secret>' } } },
     paths,
   };
 }

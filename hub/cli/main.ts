@@ -14,6 +14,8 @@ import { connectorCommands } from './connector-commands';
 import { schemaCommands } from './schema-commands';
 import { stackCommands } from './stack-commands';
 import { warehouseCommands } from './warehouse-commands';
+import { agencyCommands } from './agency-commands';
+import { auditCommands } from './audit-commands';
 
 const say = (line: string) => process.stdout.write(line + '\n');
 
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   program.addCommand(schemaCommands());
   program.addCommand(connectorCommands());
   program.addCommand(warehouseCommands());
+  program.addCommand(agencyCommands());
+  program.addCommand(auditCommands());
 
   program
     .command('migrate')

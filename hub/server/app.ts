@@ -54,8 +54,10 @@ export function createHubApp(deps: ApiDeps): HubApp {
     res.set('X-Request-Id', res.locals.requestId);
     next();
   });
-  // The docs page loads its own script and styles; nothing is loaded from elsewhere.
-  app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] } } }));
+  // The docs page loads its own script and styles; nothing is loaded from elsewhere. No
+  // upgrade-insecure-requests (a helmet default): on a hub reached over plain HTTP (an intranet
+  // address, TLS ended elsewhere or not at all) it would send the page's own assets to https and break it.
+  app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], upgradeInsecureRequests: null } } }));
   for (const m of modules) for (const mw of m.middleware ?? []) app.use(mw);
 
   app.get('/healthz', (_req, res) => {
