@@ -32,6 +32,11 @@ export interface ConnectorKind<C> {
   readonly kind: string;
   readonly description: string;
   readonly config: z.ZodType<C>;
+  /**
+   * False for a kind whose records are pushed to the hub (the exchange API) rather than read:
+   * a schedule on it is refused when the source is loaded. Pulled kinds leave it out.
+   */
+  readonly pulled?: false;
   /** Throws a SourceError saying why the source cannot be reached or read. */
   check(config: C, ctx: ConnectorContext): Promise<string>;
   read(config: C, state: ConnectorState | null, ctx: ConnectorContext): AsyncGenerator<ReadItem>;

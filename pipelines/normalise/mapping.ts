@@ -158,6 +158,9 @@ function checkConnector(file: string, connector: { kind: string; schedule?: stri
     const issues = parsed.error.issues.map((i) => ({ path: `connector.config.${i.path.join('.')}`, expected: i.message }));
     throw new ConfigError(`${file}: invalid ${connector.kind} configuration:\n` + issues.map((i) => `  - ${i.path}: ${i.expected}`).join('\n'), issues);
   }
+  if (connector.schedule !== undefined && kind.pulled === false) {
+    throw new ConfigError(`${file}: connector.schedule: a ${connector.kind} source is never pulled, so it takes no schedule`);
+  }
   if (connector.schedule !== undefined && !cron.validate(connector.schedule)) {
     throw new ConfigError(`${file}: connector.schedule: ${JSON.stringify(connector.schedule)} is not a cron expression (e.g. "*/5 * * * *")`);
   }

@@ -22,9 +22,10 @@ function configError(text: string): ConfigError {
 }
 
 describe('source definitions', () => {
-  it('loads the three shipped sources', () => {
+  it('loads the shipped sources: three to be pulled and two pushed through the API', () => {
     const sources = loadSources(SHIPPED_SOURCES);
-    expect([...sources.keys()].sort()).toEqual(['jq-12345', 'jq-amr-penalty', 'jq-procuratorate']);
+    expect([...sources.keys()].sort()).toEqual(['jq-12345', 'jq-amr-penalty', 'jq-procuratorate', 'jq-procuratorate-12309', 'jq-sthj-cases']);
+    expect([...sources.values()].filter((s) => s.connector?.kind === 'push').map((s) => s.id).sort()).toEqual(['jq-procuratorate-12309', 'jq-sthj-cases']);
     expect(sources.get('jq-12345')!.mappingHash).toMatch(/^[0-9a-f]{8}$/);
   });
 
