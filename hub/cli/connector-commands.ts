@@ -25,7 +25,7 @@ export function connectorCommands(): Command {
           const run = last.get(source.id);
           rows.push({
             source: source.id,
-            kind: source.connector?.kind ?? 'push',
+            kind: source.connector?.kind ?? 'none',
             schedule: source.connector?.schedule ?? null,
             state: JSON.stringify(await loadState(rt.db, source.id)),
             'last run': run ? `${(run.started_at as Date).toISOString()} ${run.status}` : null,

@@ -72,3 +72,8 @@ export const READINGS: Readonly<Record<Dataset, DatasetReading>> = Object.freeze
 });
 
 export const DATASETS = Object.keys(DATASET_TOPICS) as Dataset[];
+
+/** How a source's records reach the hub: pushed through the API (a `push` connector) or pulled by a connector. */
+export function deliveryOf(source: { connector?: { kind: string } | null }): 'pull' | 'push' {
+  return !source.connector || source.connector.kind === 'push' ? 'push' : 'pull';
+}

@@ -3,7 +3,7 @@ import { subjectFor } from '../../../schemas/catalog';
 import { hasScope, type Principal } from '../auth';
 import type { ApiDeps, ApiModuleFactory } from '../deps';
 import { ApiError } from '../http-errors';
-import { DATASETS, READINGS } from '../query/datasets';
+import { DATASETS, deliveryOf, READINGS } from '../query/datasets';
 import { datasetDoc, datasetFields } from '../query/fields';
 import { presentRecord } from '../query/present-record';
 import { recordSchema } from '../query/record-schemas';
@@ -91,7 +91,7 @@ function sourcesOf(deps: ApiDeps, dataset: string) {
   return [...deps.sources.values()]
     .filter((s) => s.dataset === dataset)
     .sort((a, b) => a.id.localeCompare(b.id))
-    .map((s) => ({ id: s.id, name: s.name, owner: s.owner ?? null, description: s.description ?? null, delivery: s.connector ? ('pull' as const) : ('push' as const), connector: s.connector?.kind ?? null }));
+    .map((s) => ({ id: s.id, name: s.name, owner: s.owner ?? null, description: s.description ?? null, delivery: deliveryOf(s), connector: s.connector?.kind ?? null }));
 }
 
 async function entry(deps: ApiDeps, latest: LatestSchemas, principal: Principal, dataset: (typeof DATASETS)[number], withFields: boolean): Promise<z.infer<typeof DatasetEntry>> {

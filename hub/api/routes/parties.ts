@@ -5,7 +5,7 @@ import type { Dataset } from '../../../schemas/catalog';
 import { hasScope } from '../auth';
 import type { ApiModuleFactory } from '../deps';
 import { ApiError } from '../http-errors';
-import { DATASETS } from '../query/datasets';
+import { DATASETS, deliveryOf } from '../query/datasets';
 import { readParty360 } from '../query/party-360';
 import { resolvePartyKey } from '../query/party-key';
 import { presentRecord, visiblePartyKey } from '../query/present-record';
@@ -98,7 +98,7 @@ export const partiesModule: ApiModuleFactory = (deps) => {
       note({ records: count });
       const sources = [...sourceIds].sort().map((id) => {
         const s = deps.sources.get(id);
-        return { id, name: s?.name ?? null, owner: s?.owner ?? null, delivery: s ? (s.connector ? ('pull' as const) : ('push' as const)) : null };
+        return { id, name: s?.name ?? null, owner: s?.owner ?? null, delivery: s ? deliveryOf(s) : null };
       });
       return {
         body: {
