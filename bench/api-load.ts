@@ -74,22 +74,31 @@ export async function benchApiLoad(config: Config): Promise<BenchResult[]> {
     const failed = hub.failed();
     if (failed) throw new Error(`the hub died under load: ${failed}`);
 
-    const count = async (sql: string) => Number((await database.db.raw<{ rows: Array<{ n: string }> }>(sql)).rows[0].n);
-    const accepted = await count(`select count(*) as n from ops.ingest_records where outcome = 'accepted'`);
-    const rejected = await count(`select count(*) as n from ops.ingest_records where outcome = 'rejected'`);
-    const settledAt = Date.now();
-    let canonical = 0;
-    let dead = 0;
-    for (;;) {
-      canonical = await count(`select count(*) as n from ops.ingest_records r join ops.ingest_canonical c using (raw_topic, raw_partition, raw_offset) where r.outcome = 'accepted'`);
-      dead = await count(`select count(*) as n from ops.ingest_records r join ops.dlq d on d.raw_topic = r.raw_topic and d.raw_partition = r.raw_partition and d.raw_offset = r.raw_offset where r.outcome = 'accepted'`);
-      if (canonical + dead >= accepted) break;
-      if (Date.now() - settledAt > 300_000) throw new Error(`after 5 minutes ${accepted - canonical - dead} of ${accepted} accepted records have no fate`);
+    const fates = async () =>
+      (
+        await database.db.raw<{ rows: Array<Record<string, string>> }>(`
+          select count(*) as accepted,
+                 count(*) filter (where c.raw_offset is not null) as canonical,
+                 count(*) filter (where d.raw_offset is not null) as dead,
+                 count(*) filter (where c.raw_offset is not null and d.raw_offset is not null) as both_fates,
+                 count(*) filter (where r.raw_offset is null) as unplaced
+          from ops.ingest_records r
+          left join ops.ingest_canonical c using (raw_topic, raw_partition, raw_offset)
+          left join ops.dlq d on d.raw_topic = r.raw_topic and d.raw_partition = r.raw_partition and d.raw_offset = r.raw_offset
+          where r.outcome = 'accepted'`)
+      ).rows[0];
+    const rejected = Number((await database.db.raw<{ rows: Array<{ n: string }> }>(`select count(*) as n from ops.ingest_records where outcome = 'rejected'`)).rows[0].n);
+    const loadEnded = Date.now();
+    let f = await fates();
+    while (Number(f.canonical) + Number(f.dead) - Number(f.both_fates) < Number(f.accepted)) {
+      if (Date.now() - loadEnded > 300_000) throw new Error(`5 minutes after the load, not every accepted record has a fate: ${JSON.stringify(f)}`);
       await new Promise((r) => setTimeout(r, 500));
+      f = await fates();
     }
-    const settleS = (Date.now() - settledAt) / 1000;
+    const settleS = (Date.now() - loadEnded) / 1000;
+    const [accepted, canonical, dead] = [Number(f.accepted), Number(f.canonical), Number(f.dead)];
     if (load.status5xx > 0) throw new Error(`${load.status5xx} responses were 5xx`);
-    if (canonical + dead !== accepted) throw new Error(`fates ${canonical} canonical + ${dead} dead letters ≠ ${accepted} accepted`);
+    if (Number(f.both_fates) > 0 || canonical + dead !== accepted) throw new Error(`a record has two fates or none: ${JSON.stringify(f)}`);
     const recordsPerSecond = Math.round(((load.status2xx * perBatch) / load.durationS) * 10) / 10;
     const note = `${connections} connections, ${load.durationS} s, ${perBatch} records/request`;
     return [

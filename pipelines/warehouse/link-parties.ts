@@ -1,83 +1,140 @@
 import type { Knex } from 'knex';
 import type { Dataset } from '../normalise/canonical-fields';
 import type { CoreTable } from './core-rows';
+import { LIVE_TARGET, qualified, WarehouseTarget } from './warehouse-target';
 
 /**
  * Entity resolution and cross-source links for the records a batch touched, inside the
  * batch's transaction. Every statement joins from the touched side, so a link is made
  * whichever of its two records arrives first: the second one finds the first.
+ *
+ * Times come from the records' recorded times in history (when the hub learned them), never
+ * from the clock of the process applying them: a party was first seen when the first record
+ * naming it was learned, a link is dated when the later of its two records was first learned.
+ * A rebuild that replays the topics today therefore dates parties and links as the live sink did.
  */
 const PARTY_PREFIX: Record<Dataset, string> = { 'enforcement-case': 'party', 'hotline-ticket': 'subject', 'supervision-record': 'party' };
 
-/** The parties of the touched records, newest facts first; a party without code or ID hash is low confidence. */
-async function resolveParties(trx: Knex.Transaction, table: CoreTable, ids: string[]): Promise<void> {
+/** When the hub first learned any version of a record: the earliest recorded time in its history. */
+const firstLearned = (w: WarehouseTarget, table: string, id: string, alias: string) =>
+  `(select min(h.recorded_at) from ${qualified(w.core, `${table}_history`)} h where h.${id} = ${alias}.${id})`;
+
+/**
+ * The parties of the touched records, newest facts first; a party without code or ID hash is low
+ * confidence. first_seen/last_seen are the earliest and latest recorded times in the touched
+ * records' history, and only widen (least/greatest): they depend neither on how the log was cut
+ * into batches nor on the order in which batches of different topics were applied.
+ */
+async function resolveParties(trx: Knex.Transaction, table: CoreTable, ids: string[], target: WarehouseTarget): Promise<void> {
   const p = PARTY_PREFIX[table.dataset];
+  const id = table.idColumn;
   await trx.raw(
-    `insert into core.party as cur (party_key, kind, name, uscc, id_hash, id_masked, region_code, confidence)
-     select distinct on (party_key) party_key, ${p}_kind, ${p}_name, ${p}_uscc, ${p}_id_hash, ${p}_id_masked, ${p}_region_code,
-            case when ${p}_uscc is not null or ${p}_id_hash is not null then 'high' else 'low' end
-     from core.${table.table}
-     where ${table.idColumn} = any(?) and party_key is not null
-     order by party_key, source_updated_at desc
+    `insert into ${qualified(target.core, 'party')} as cur (party_key, kind, name, uscc, id_hash, id_masked, region_code, confidence, first_seen, last_seen)
+     select distinct on (r.party_key) r.party_key, r.${p}_kind, r.${p}_name, r.${p}_uscc, r.${p}_id_hash, r.${p}_id_masked, r.${p}_region_code,
+            case when r.${p}_uscc is not null or r.${p}_id_hash is not null then 'high' else 'low' end,
+            coalesce(min(h.first_seen) over (partition by r.party_key), now()), coalesce(max(h.last_seen) over (partition by r.party_key), now())
+     from ${qualified(target.core, table.table)} r
+     cross join lateral (
+       select min(x.recorded_at) as first_seen, max(x.recorded_at) as last_seen from ${qualified(target.core, `${table.table}_history`)} x where x.${id} = r.${id}
+     ) h
+     where r.${id} = any(?) and r.party_key is not null
+     order by r.party_key, r.source_updated_at desc
      on conflict (party_key) do update set
        kind = case when excluded.kind = 'UNKNOWN' then cur.kind else excluded.kind end,
        name = coalesce(excluded.name, cur.name), id_masked = coalesce(excluded.id_masked, cur.id_masked),
-       region_code = coalesce(excluded.region_code, cur.region_code), last_seen = now()`,
+       region_code = coalesce(excluded.region_code, cur.region_code),
+       first_seen = least(cur.first_seen, excluded.first_seen), last_seen = greatest(cur.last_seen, excluded.last_seen)`,
     [ids],
   );
 }
 
-const CASE_SUPERVISION = (filter: string) => `
-  insert into link.case_supervision (case_id, record_id, via)
-  select c.case_id, s.record_id, 'decision_no' from core.enforcement_case c
-    join core.supervision_record s on c.decision_no is not null and s.related_decision_nos @> array[c.decision_no]
-    where ${filter}
-  union
-  select c.case_id, s.record_id, 'case_id' from core.enforcement_case c
-    join core.supervision_record s on s.related_case_ids @> array[c.case_id]
-    where ${filter}
+/**
+ * The link statements, one per link table and per side the batch touched. Each branch is written
+ * so that the touched side drives an index: `@>` against a GIN index from a case or ticket to the
+ * supervision records citing it, and from a supervision record the ids it cites unnested and
+ * looked up by primary key or decision number. `related_case_ids` has no GIN index, so from a
+ * case the citing records are found by one pass over supervision_record for the whole batch
+ * (prefiltered by array overlap), never one pass per case.
+ *
+ * A pair found by two branches keeps one `via`, the same whatever the order of arrival:
+ * decision_no before case_id, cited before party. Pairs already linked are set aside before
+ * their date is looked up in history: most pairs a batch finds are old ones.
+ */
+type Side = readonly [column: string, table: string];
+type Branch = (w: WarehouseTarget) => string;
+const C = (w: WarehouseTarget) => `${qualified(w.core, 'enforcement_case')} c`;
+const S = (w: WarehouseTarget) => `${qualified(w.core, 'supervision_record')} s`;
+const T = (w: WarehouseTarget) => `${qualified(w.core, 'hotline_ticket')} t`;
+const CASE: Side = ['case_id', 'enforcement_case'];
+const TICKET: Side = ['ticket_id', 'hotline_ticket'];
+const RECORD: Side = ['record_id', 'supervision_record'];
+
+/** Each branch selects (a, b, via); a new link is dated when the later of its two records was first learned. */
+const insertLinks = (w: WarehouseTarget, table: string, a: Side, b: Side, branches: Branch[], viaOrder: 'asc' | 'desc') => `
+  insert into ${qualified(w.link, table)} (${a[0]}, ${b[0]}, via, linked_at)
+  select pair.${a[0]}, pair.${b[0]}, pair.via,
+         coalesce(greatest(${firstLearned(w, a[1], a[0], 'pair')}, ${firstLearned(w, b[1], b[0], 'pair')}), now())
+  from (
+    select distinct on (${a[0]}, ${b[0]}) * from (${branches.map((branch) => branch(w)).join('\n      union\n')}
+    ) found order by ${a[0]}, ${b[0]}, via ${viaOrder}
+  ) pair
+  where not exists (select from ${qualified(w.link, table)} l where l.${a[0]} = pair.${a[0]} and l.${b[0]} = pair.${b[0]})
   on conflict do nothing`;
+
+// A supervision record that cites a case by its decision number or its case id.
+const CASE_SUPERVISION_FROM_CASES = (w: WarehouseTarget) =>
+  insertLinks(w, 'case_supervision', CASE, RECORD, [
+    (x) => `select c.case_id, s.record_id, 'decision_no' as via from ${C(x)} join ${S(x)} on c.decision_no is not null and s.related_decision_nos @> array[c.decision_no] where c.case_id = any(:ids)`,
+    (x) => `select c.case_id, s.record_id, 'case_id' from ${S(x)} cross join lateral unnest(s.related_case_ids) as cited(case_id) join ${C(x)} on c.case_id = cited.case_id
+            where s.related_case_ids && :ids::text[] and c.case_id = any(:ids)`,
+  ], 'desc');
+const CASE_SUPERVISION_FROM_RECORDS = (w: WarehouseTarget) =>
+  insertLinks(w, 'case_supervision', CASE, RECORD, [
+    (x) => `select c.case_id, s.record_id, 'decision_no' as via from ${S(x)} cross join lateral unnest(s.related_decision_nos) as cited(decision_no) join ${C(x)} on c.decision_no = cited.decision_no where s.record_id = any(:ids)`,
+    (x) => `select c.case_id, s.record_id, 'case_id' from ${S(x)} cross join lateral unnest(s.related_case_ids) as cited(case_id) join ${C(x)} on c.case_id = cited.case_id where s.record_id = any(:ids)`,
+  ], 'desc');
 
 // A complaint and a penalty about the same subject, in the same region, close in time.
-const TICKET_CASE = (filter: string) => `
-  insert into link.ticket_case (ticket_id, case_id, via)
-  select t.ticket_id, c.case_id, case when c.party_key like 'USCC:%' then 'uscc' else 'party' end
-  from core.hotline_ticket t
-  join core.enforcement_case c on c.party_key = t.party_key
-  where ${filter}
-    and (t.region_code is null or c.region_code is null or t.region_code = c.region_code)
-    and abs(coalesce(c.decided_on, c.occurred_on, (c.source_updated_at at time zone 'Asia/Shanghai')::date) - (t.received_at at time zone 'Asia/Shanghai')::date) <= ?
-  on conflict do nothing`;
+const TICKET_CASE = (w: WarehouseTarget, filter: string) =>
+  insertLinks(w, 'ticket_case', TICKET, CASE, [
+    (x) => `select t.ticket_id, c.case_id, case when c.party_key like 'USCC:%' then 'uscc' else 'party' end as via
+            from ${T(x)} join ${C(x)} on c.party_key = t.party_key
+            where ${filter}
+              and (t.region_code is null or c.region_code is null or t.region_code = c.region_code)
+              and abs(coalesce(c.decided_on, c.occurred_on, (c.source_updated_at at time zone 'Asia/Shanghai')::date) - (t.received_at at time zone 'Asia/Shanghai')::date) <= :window`,
+  ], 'asc');
 
 // 12345 ↔ 12309: a supervision record that cites the ticket, or one about the same party in the window.
-const TICKET_SUPERVISION = (filter: string) => `
-  insert into link.ticket_supervision (ticket_id, record_id, via)
-  select t.ticket_id, s.record_id, 'cited' from core.hotline_ticket t
-    join core.supervision_record s on s.related_ticket_ids @> array[t.ticket_id]
-    where ${filter}
-  union
-  select t.ticket_id, s.record_id, 'party' from core.hotline_ticket t
-    join core.supervision_record s on s.party_key = t.party_key
-    where ${filter}
-      and abs(coalesce(s.issued_on, (s.source_updated_at at time zone 'Asia/Shanghai')::date) - (t.received_at at time zone 'Asia/Shanghai')::date) <= ?
-  on conflict do nothing`;
+const SAME_PARTY = (filter: string) => (x: WarehouseTarget) => `select t.ticket_id, s.record_id, 'party' from ${T(x)} join ${S(x)} on s.party_key = t.party_key
+            where ${filter} and abs(coalesce(s.issued_on, (s.source_updated_at at time zone 'Asia/Shanghai')::date) - (t.received_at at time zone 'Asia/Shanghai')::date) <= :window`;
+const TICKET_SUPERVISION_FROM_TICKETS = (w: WarehouseTarget) =>
+  insertLinks(w, 'ticket_supervision', TICKET, RECORD, [
+    (x) => `select t.ticket_id, s.record_id, 'cited' as via from ${T(x)} join ${S(x)} on s.related_ticket_ids @> array[t.ticket_id] where t.ticket_id = any(:ids)`,
+    SAME_PARTY('t.ticket_id = any(:ids)'),
+  ], 'asc');
+const TICKET_SUPERVISION_FROM_RECORDS = (w: WarehouseTarget) =>
+  insertLinks(w, 'ticket_supervision', TICKET, RECORD, [
+    (x) => `select t.ticket_id, s.record_id, 'cited' as via from ${S(x)} cross join lateral unnest(s.related_ticket_ids) as cited(ticket_id) join ${T(x)} on t.ticket_id = cited.ticket_id where s.record_id = any(:ids)`,
+    SAME_PARTY('s.record_id = any(:ids)'),
+  ], 'asc');
 
 /** Resolves parties and (re)links the records of one dataset that the batch touched. */
-export async function linkTouched(trx: Knex.Transaction, table: CoreTable, ids: string[], windowDays: number): Promise<void> {
+export async function linkTouched(trx: Knex.Transaction, table: CoreTable, ids: string[], windowDays: number, target: WarehouseTarget = LIVE_TARGET): Promise<void> {
   if (ids.length === 0) return;
-  await resolveParties(trx, table, ids);
+  await resolveParties(trx, table, ids, target);
+  const params = { ids, window: windowDays };
   switch (table.dataset) {
     case 'enforcement-case':
-      await trx.raw(CASE_SUPERVISION('c.case_id = any(?)'), [ids, ids]);
-      await trx.raw(TICKET_CASE('c.case_id = any(?)'), [ids, windowDays]);
+      await trx.raw(CASE_SUPERVISION_FROM_CASES(target), params);
+      await trx.raw(TICKET_CASE(target, 'c.case_id = any(:ids)'), params);
       break;
     case 'supervision-record':
-      await trx.raw(CASE_SUPERVISION('s.record_id = any(?)'), [ids, ids]);
-      await trx.raw(TICKET_SUPERVISION('s.record_id = any(?)'), [ids, ids, windowDays]);
+      await trx.raw(CASE_SUPERVISION_FROM_RECORDS(target), params);
+      await trx.raw(TICKET_SUPERVISION_FROM_RECORDS(target), params);
       break;
     case 'hotline-ticket':
-      await trx.raw(TICKET_CASE('t.ticket_id = any(?)'), [ids, windowDays]);
-      await trx.raw(TICKET_SUPERVISION('t.ticket_id = any(?)'), [ids, ids, windowDays]);
+      await trx.raw(TICKET_CASE(target, 't.ticket_id = any(:ids)'), params);
+      await trx.raw(TICKET_SUPERVISION_FROM_TICKETS(target), params);
       break;
   }
 }

@@ -12,6 +12,7 @@ import { lockOffset, partitionKey, readOffsets, storeOffset } from './consumer-o
 import { CORE_TABLES } from './core-rows';
 import { linkTouched } from './link-parties';
 import { upsertRecords } from './upsert-batch';
+import { LIVE_TARGET, WarehouseTarget } from './warehouse-target';
 
 export interface WarehouseSinkStats {
   /** Messages fetched from Kafka. */
@@ -39,9 +40,35 @@ export interface WarehouseSinkDeps {
   /** Kafka group; only spreads partitions over instances (offsets live in PostgreSQL). */
   groupId?: string;
   sessionTimeoutMs?: number;
+  /** Schemas to write into; the live `core`/`link` by default (a rebuild writes `core_next`/`link_next`). */
+  target?: WarehouseTarget;
+  /**
+   * false: commit without waiting for the WAL flush. Safe where rows and offsets are both
+   * disposable until a later synchronous commit (a rebuild before its switch): a crash loses
+   * the last transactions whole, rows and offsets together, and they are read again.
+   */
+  synchronousCommit?: boolean;
+  /**
+   * The topic of each dataset; the canonical topics by default. Tests give topics of their own
+   * (created beforehand) to replay only what they produced, as the shared topics hold every run's records.
+   */
+  topics?: Readonly<Record<Dataset, string>>;
 }
 
-const DATASET_OF_TOPIC = new Map<string, Dataset>(Object.entries(DATASET_TOPICS).map(([dataset, topic]) => [topic, dataset as Dataset]));
+/** A canonical message ready to apply: its offset, the decoded record and when the hub learned it. */
+interface Received {
+  offset: bigint;
+  record: Record<string, unknown>;
+  /** The message's timestamp (ISO): when the normaliser produced the canonical record. */
+  recordedAt: string | null;
+}
+
+/** A Kafka timestamp (milliseconds as text) as ISO time; null when the message has none. */
+function recordedAt(message: KafkaMessage): string | null {
+  const ms = Number(message.timestamp);
+  return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : null;
+}
+
 export const CANONICAL_TOPICS: readonly string[] = Object.values(DATASET_TOPICS);
 
 /**
@@ -50,6 +77,9 @@ export const CANONICAL_TOPICS: readonly string[] = Object.values(DATASET_TOPICS)
  * source version, and the partition's next offset stored in ops.consumer_offsets. On start
  * (and on every rebalance) it seeks each assigned partition to its stored offset, so a crash
  * at any point neither loses nor double-applies a batch.
+ *
+ * A row's recorded time is the canonical message's timestamp (when the normaliser produced
+ * it), not the time of applying it, so replaying the topics reproduces it.
  *
  * @example
  *   const sink = new WarehouseSink({ config, kafka, registry, db, logger, consumer: 'warehouse' });
@@ -62,9 +92,19 @@ export class WarehouseSink {
   /** Next offset per partition as last committed to PostgreSQL by this process (or read at start). */
   private offsets = new Map<string, bigint>();
   private lows = new Map<string, bigint>();
+  private readonly target: WarehouseTarget;
+  private paused = false;
+  /** The batch being applied, settled either way; pause() waits for it. */
+  private inFlight: Promise<void> = Promise.resolve();
+  private readonly datasetOf: ReadonlyMap<string, Dataset>;
+  private readonly topics: readonly string[];
 
   constructor(private readonly deps: WarehouseSinkDeps) {
     this.consumerName = deps.consumer ?? 'warehouse';
+    this.target = deps.target ?? LIVE_TARGET;
+    const topics = deps.topics ?? DATASET_TOPICS;
+    this.datasetOf = new Map(Object.entries(topics).map(([dataset, topic]) => [topic, dataset as Dataset]));
+    this.topics = Object.values(topics);
   }
 
   async start(): Promise<void> {
@@ -73,7 +113,7 @@ export class WarehouseSink {
     await admin.connect();
     try {
       await ensureTopics(admin, config, []);
-      for (const topic of CANONICAL_TOPICS) {
+      for (const topic of this.topics) {
         for (const p of await admin.fetchTopicOffsets(topic)) this.lows.set(partitionKey(topic, p.partition), BigInt(p.low));
       }
     } finally {
@@ -102,22 +142,31 @@ export class WarehouseSink {
       }
     });
     await consumer.connect();
-    await consumer.subscribe({ topics: [...CANONICAL_TOPICS], fromBeginning: true });
+    await consumer.subscribe({ topics: [...this.topics], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-        const records: Array<{ offset: bigint; record: Record<string, unknown> }> = [];
-        for (const m of batch.messages) {
-          if (!m.value) continue;
-          records.push({ offset: BigInt(m.offset), record: await this.decode(codec, m) });
-        }
-        const next = BigInt(batch.lastOffset()) + 1n;
-        await this.apply(batch.topic, batch.partition, records, next);
-        this.offsets.set(partitionKey(batch.topic, batch.partition), next);
-        resolveOffset(batch.lastOffset());
-        this.stats.read += batch.messages.length;
+        // Paused: leave the batch unresolved; it is fetched again from the same offset on resume.
+        if (batch.messages.length === 0 || !isRunning() || isStale() || this.paused) return;
+        // Registered before the first await, so a pause() called from now on waits for this batch.
+        const work = (async () => {
+          const records: Received[] = [];
+          for (const m of batch.messages) {
+            if (!m.value) continue;
+            records.push({ offset: BigInt(m.offset), record: await this.decode(codec, m), recordedAt: recordedAt(m) });
+          }
+          const next = BigInt(batch.lastOffset()) + 1n;
+          await this.apply(batch.topic, batch.partition, records, next);
+          this.offsets.set(partitionKey(batch.topic, batch.partition), next);
+          resolveOffset(batch.lastOffset());
+          this.stats.read += batch.messages.length;
+        })();
+        this.inFlight = work.then(
+          () => undefined,
+          () => undefined,
+        );
+        await work;
         await heartbeat();
       },
     });
@@ -130,10 +179,13 @@ export class WarehouseSink {
   }
 
   /** One transaction: skip what is already applied, merge the rest, store the next offset. */
-  private async apply(topic: string, partition: number, records: Array<{ offset: bigint; record: Record<string, unknown> }>, next: bigint): Promise<void> {
-    const table = CORE_TABLES[DATASET_OF_TOPIC.get(topic)!];
+  private async apply(topic: string, partition: number, records: Received[], next: bigint): Promise<void> {
+    const table = CORE_TABLES[this.datasetOf.get(topic)!];
     try {
       await this.deps.db.transaction(async (trx) => {
+        if (this.deps.synchronousCommit === false) await trx.raw('set local synchronous_commit = off');
+        // Waits while a rebuild switches over (it holds these rows); the statements below are
+        // parsed after the wait, so they name the tables that are live by then.
         const stored = await lockOffset(trx, this.consumerName, topic, partition);
         if (stored !== null && stored >= next) {
           this.stats.skipped += records.length;
@@ -141,9 +193,9 @@ export class WarehouseSink {
         }
         const fresh = stored === null ? records : records.filter((r) => r.offset >= stored);
         this.stats.skipped += records.length - fresh.length;
-        const result = await upsertRecords(trx, table, fresh.map((r) => r.record));
+        const result = await upsertRecords(trx, table, fresh.map((r) => r.record), { target: this.target, recordedAt: fresh.map((r) => r.recordedAt) });
         const ids = [...new Set(fresh.map((r) => String(r.record[table.idColumn])))];
-        await linkTouched(trx, table, ids, this.deps.config.warehouse.link_window_days);
+        await linkTouched(trx, table, ids, this.deps.config.warehouse.link_window_days, this.target);
         await storeOffset(trx, this.consumerName, topic, partition, next);
         this.stats.versions += result.versions;
         this.stats.current += result.current;
@@ -153,6 +205,21 @@ export class WarehouseSink {
       const pgCode = (err as { code?: string }).code;
       throw new SinkError(`warehouse batch ${topic}/${partition} up to offset ${next - 1n} failed: ${(err as Error).message}`, pgCode, err);
     }
+  }
+
+  /**
+   * Stops fetching and resolves once no batch is being applied: from then on this sink writes
+   * nothing until resume(). The rebuild pauses its sink to compare and switch offsets.
+   */
+  async pause(): Promise<void> {
+    this.paused = true;
+    this.consumer?.pause(this.topics.map((topic) => ({ topic })));
+    await this.inFlight;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.consumer?.resume(this.topics.map((topic) => ({ topic })));
   }
 
   async stop(): Promise<void> {
