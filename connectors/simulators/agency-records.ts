@@ -7,6 +7,11 @@ import { Random } from './random';
  * tickets (several versions per ticket as it moves through its statuses) and procuratorate
  * supervision records citing both — deterministic from a seed. A share of them carries a
  * known defect, so tests can check every record's fate against this ground truth.
+ *
+ * The seed is the city: its companies (120 unless told) and 400 residents are drawn first,
+ * from the seed alone, so every simulator built on this one with the same seed (the penalty
+ * API, the 12345 feed, the procuratorate table) meets the same parties, as one city's
+ * agencies do.
  */
 export type Defect =
   | 'MALFORMED_JSON'
@@ -42,6 +47,11 @@ export interface SimulationOptions {
   sources?: { penalty: string; hotline: string; supervision: string };
   /** Years the simulated events fall in. */
   year?: number;
+  /**
+   * Companies in the city (120). A small city puts many records on each company, which is what
+   * a party's 360° view wants; a larger one spreads them, as a real city's register does.
+   */
+  companies?: number;
 }
 
 const VIOLATIONS = [
@@ -99,7 +109,7 @@ export class AgencySimulator {
 
   constructor(private readonly options: SimulationOptions) {
     this.rng = new Random(options.seed);
-    this.companies = Array.from({ length: 120 }, () => makeCompany(this.rng));
+    this.companies = Array.from({ length: options.companies ?? 120 }, () => makeCompany(this.rng));
     this.people = Array.from({ length: 400 }, () => makePerson(this.rng));
   }
 

@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import { AgencySimulator } from '../../connectors/simulators/agency-records';
-import { createDb } from '../../lib/db';
 import { createKafka, createProducer } from '../../lib/kafka-client';
 import { createLogger } from '../../lib/log';
 import { createRegistry } from '../../lib/registry-client';
@@ -11,19 +10,21 @@ import { normaliseEnvelope } from '../../pipelines/normalise/normalise-record';
 import { outputCodec } from '../../pipelines/normalise/outcomes';
 import { prepareTopicsAndSchemas } from '../../pipelines/topics';
 import { buildEnvelope } from '../../pipelines/raw-envelope';
-import { positionAtEnd } from '../../pipelines/warehouse/consumer-offsets';
+import { partitionKey, positionAtEnd, readOffsets } from '../../pipelines/warehouse/consumer-offsets';
 import { contentHash, CORE_TABLES } from '../../pipelines/warehouse/core-rows';
 import { CANONICAL_TOPICS, WarehouseSink } from '../../pipelines/warehouse/sink-warehouse';
 import { Dataset, DATASET_TOPICS, rawTopic } from '../../schemas/catalog';
-import { migrateLatest } from '../../sql/migrate';
-import { scopeToRun } from '../support/warehouse';
+import { FreshDatabase, freshDatabase } from '../support/warehouse';
 import { eventually, uniqueName } from '../support/helpers';
 import { SHIPPED_SOURCES } from '../support/pipeline';
 import { testConfig } from '../support/stack';
 
 type Rec = Record<string, any>;
 
-/** One canonical record per dataset, through the real normaliser, its id made unique to this run. */
+/**
+ * One canonical record per dataset, through the real normaliser, its id made unique to this
+ * run: the sink also applies what other runs put on the shared canonical topics meanwhile.
+ */
 function oneOfEach(config: ReturnType<typeof testConfig>, run: string): Map<Dataset, Rec> {
   const sources = loadSources(SHIPPED_SOURCES);
   const ctx = normaliseContext({ config, sources, piiSecret: 'test-secret' });
@@ -35,7 +36,7 @@ function oneOfEach(config: ReturnType<typeof testConfig>, run: string): Map<Data
     const outcome = normaliseEnvelope(envelope, { topic: rawTopic(r.sourceId), partition: 0, offset: String(offset++) }, ctx);
     if (outcome.kind !== 'canonical' || out.has(outcome.dataset)) continue;
     const field = RECORD_ID_FIELD[outcome.dataset];
-    out.set(outcome.dataset, { ...scopeToRun(outcome.record, run), [field]: `${run}:${outcome.record[field]}` });
+    out.set(outcome.dataset, { ...outcome.record, [field]: `${run}:${outcome.record[field]}` });
   }
   expect(out.size).toBe(3);
   return out;
@@ -46,16 +47,15 @@ describe('the warehouse sink', () => {
   const kafka = createKafka(config, { clientId: 'it-warehouse' });
   const registry = createRegistry(config);
   const logger = createLogger({ test: 'warehouse' }, { level: 'warn' });
+  let fresh: FreshDatabase;
   let db: Knex;
 
   beforeAll(async () => {
-    db = createDb(config, { poolMax: 4 });
-    await migrateLatest(db);
+    fresh = await freshDatabase(config, 'whsink');
+    db = fresh.db;
   });
 
-  afterAll(async () => {
-    await db.destroy();
-  });
+  afterAll(() => fresh?.drop());
 
   it('keeps the newer version current when an older one arrives after it, and keeps both in history', async () => {
     const run = uniqueName('it-wh');
@@ -83,10 +83,14 @@ describe('the warehouse sink', () => {
     // Newer first, then the older one late, then the newer one re-sent.
     await send(newer);
     await send(older);
-    await send(newer);
+    // Where the re-send landed: one message per topic, so each partition's base offset is its offset.
+    const resent = await send(newer);
     await producer.disconnect();
 
-    const sink = new WarehouseSink({ config, kafka, registry, db, logger, consumer, groupId: consumer });
+    // The sink applies whatever other runs produced to the shared topics since positionAtEnd, ahead of
+    // this test's messages: the waits below allow for a large concurrent run, and a long session
+    // keeps a slow batch from costing a rebalance.
+    const sink = new WarehouseSink({ config: fresh.config, kafka, registry, db, logger, consumer, groupId: consumer, sessionTimeoutMs: 180_000 });
     await sink.start();
     try {
       for (const [dataset, record] of base) {
@@ -94,25 +98,14 @@ describe('the warehouse sink', () => {
         await eventually(async () => {
           const [{ count }] = await db(`core.${table}_history`).where(idColumn, record[idColumn]).count<{ count: string }[]>('* as count');
           return count === '2';
-        }, 60_000, `both versions of ${dataset} in history`);
+        }, 300_000, `both versions of ${dataset} in history`);
       }
-      // The re-send is applied too (it is a later message) before we look at the current rows.
+      // The re-send is applied too (it is a later message) before we look at the current rows. Its own
+      // offsets say when, not the topics' ends: other runs keep producing to the shared topics.
       await eventually(async () => {
-        const offsets = await db('ops.consumer_offsets').where({ consumer }).select('topic', 'partition', 'next_offset');
-        const admin = kafka.admin();
-        await admin.connect();
-        try {
-          for (const topic of CANONICAL_TOPICS) {
-            for (const p of await admin.fetchTopicOffsets(topic)) {
-              const stored = offsets.find((o) => o.topic === topic && o.partition === p.partition);
-              if (!stored || BigInt(stored.next_offset) < BigInt(p.high) - 1n) return false;
-            }
-          }
-          return true;
-        } finally {
-          await admin.disconnect();
-        }
-      }, 60_000, 'the sink to reach the end of the canonical topics');
+        const stored = await readOffsets(db, consumer);
+        return resent.every((m) => (stored.get(partitionKey(m.topicName, m.partition)) ?? 0n) > BigInt(m.baseOffset!));
+      }, 300_000, 'the sink to apply the re-sent versions');
     } finally {
       await sink.stop();
     }
@@ -144,5 +137,5 @@ describe('the warehouse sink', () => {
       penalty_kinds: enforcement.penalty_kinds,
       measures: enforcement.measures,
     });
-  });
+  }, 900_000);
 });
