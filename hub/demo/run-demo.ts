@@ -1,6 +1,7 @@
 import type { Config } from '../../lib/config';
 import { table } from '../cli/output';
-import { pipelineStatus } from '../pipeline-status';
+import { PipelineReader } from '../api/metrics-pipeline';
+import { sourceStatus } from '../pipeline-status';
 import { runHub } from '../run-hub';
 import { createStack, up } from '../stack/stack';
 import { startDemoAgencies } from './agencies';
@@ -20,20 +21,22 @@ export async function runDemo(config: Config, say: (line: string) => void, summa
       running: (rt) => {
         const base = `http://${config.hub.host}:${config.hub.port}`;
         say(`open ${base}/v1/docs for the API; create a key with: npx liandong agency add <code> --name <name> --scopes read:*`);
+        const reader = new PipelineReader({ kafka: rt.kafka, db: rt.db, logger: rt.logger, sourceIds: [...rt.sources.keys()], normaliserGroup: rt.config.normaliser.group_id, cacheMs: 0 });
         let busy = false;
         const print = async () => {
           if (busy) return;
           busy = true;
           try {
-            const status = await pipelineStatus(rt, rt.sources.values());
-            say(`── ${new Date().toISOString()} ── warehouse sink behind by ${status.warehouseLag} message(s)`);
+            const snapshot = await reader.snapshot();
+            const lag = (pipeline: string) => snapshot.lag.filter((l) => l.pipeline === pipeline && (pipeline === 'normaliser' || l.consumer === 'warehouse')).reduce((n, l) => n + l.messages, 0);
+            say(`── ${new Date().toISOString()} ── normaliser behind by ${lag('normaliser')}, warehouse sink by ${lag('warehouse')} message(s)`);
+            const rows = await sourceStatus(rt.db, snapshot, rt.sources.values());
             say(
               table(
-                status.sources.map((s) => ({
+                rows.map((s) => ({
                   source: s.source,
                   kind: s.kind,
                   landed: s.landed,
-                  'normaliser lag': s.normaliserLag,
                   'dead letters': s.dlqOpen,
                   'warehouse rows': s.warehouseRows,
                   'last pull': s.lastRun ? `${s.lastRun.status} (${s.lastRun.read} read)` : '-',
@@ -47,7 +50,12 @@ export async function runDemo(config: Config, say: (line: string) => void, summa
           }
         };
         const timer = setInterval(() => void print(), summaryEveryMs);
-        return { stop: () => clearInterval(timer) };
+        return {
+          stop: () => {
+            clearInterval(timer);
+            void reader.stop();
+          },
+        };
       },
     });
   } finally {
