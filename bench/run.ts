@@ -3,6 +3,8 @@ import { createStack, up } from '../hub/stack/stack';
 import { table } from '../hub/cli/output';
 import { benchConnectors } from './connectors';
 import { benchNormalise } from './normalise';
+import { benchWarehouse } from './warehouse';
+import { benchApiLoad } from './api-load';
 import type { BenchResult } from './support';
 
 /**
@@ -12,6 +14,8 @@ import type { BenchResult } from './support';
 const BENCHES: Record<string, (records: number) => Promise<BenchResult[]>> = {
   connectors: (n) => benchConnectors(loadConfig(), n),
   normalise: (n) => benchNormalise(loadConfig(), n),
+  warehouse: (n) => benchWarehouse(loadConfig(), n),
+  api: () => benchApiLoad(loadConfig()),
 };
 
 async function main(): Promise<void> {

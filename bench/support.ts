@@ -28,3 +28,14 @@ export function sourcesCopy(): { dir: string; ids: { penalty: string; hotline: s
   }
   return { dir, ids };
 }
+
+/**
+ * How many companies the simulated city has (BENCH_COMPANIES, 20,000 by default). The
+ * warehouse links every complaint and supervision record to the records of the same party
+ * within a window, so the cost per row follows how many records each party has: 20,000
+ * companies is a prefecture-level city's registered enterprises with an enforcement or
+ * complaint history; the simulators' own default of 120 is a dense worst case (BENCH_COMPANIES=120).
+ */
+export function benchCompanies(): number {
+  return Number(process.env.BENCH_COMPANIES ?? 20_000);
+}

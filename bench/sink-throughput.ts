@@ -1,0 +1,127 @@
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { ConsumerConfig, Kafka } from 'kafkajs';
+import type { Knex } from 'knex';
+import type { Config } from '../lib/config';
+import { createLogger } from '../lib/log';
+import { partitionKey, readOffsets } from '../pipelines/warehouse/consumer-offsets';
+import { CANONICAL_TOPICS, WarehouseSink, WarehouseSinkStats } from '../pipelines/warehouse/sink-warehouse';
+import { timeStatements } from './sql-timings';
+
+/** The high watermark of every canonical partition, keyed `topic/partition` like ops.consumer_offsets. */
+export async function canonicalEnds(kafka: Kafka): Promise<Map<string, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = new Map<string, bigint>();
+    for (const topic of CANONICAL_TOPICS) for (const p of await admin.fetchTopicOffsets(topic)) ends.set(partitionKey(topic, p.partition), BigInt(p.high));
+    return ends;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface SinkRun {
+  /** Messages the sink had applied when it was last seen to progress (all of them unless `partial`). */
+  rows: number;
+  /** Messages between the starting and the target offsets. */
+  target: number;
+  /** From the consumer's group join to the poll that last saw the stored offsets advance. */
+  seconds: number;
+  /** From `start()` to that same poll: connection, topic check and group join included. */
+  totalSeconds: number;
+  /** The budget ran out before the sink reached the target offsets. */
+  partial: boolean;
+  /** Group joins: more than one means the member was evicted (a batch outlasted the session timeout) and rejoined. */
+  joins: number;
+  /** From the group join to the end of the measurement (the last poll): what `sql` and `cpuSeconds` cover. */
+  wallSeconds: number;
+  /** CPU time of this process while the sink ran (user + system): the sink's JavaScript, Kafka client and pg client. */
+  cpuSeconds: number;
+  /** Wall time of the sink's SQL statements by kind. */
+  sql: Array<{ kind: string; ms: number; count: number }>;
+  stats: WarehouseSinkStats;
+}
+
+/**
+ * Runs the real WarehouseSink in this process until its stored offsets reach `targets`, or
+ * until `budgetMs` has passed (the sink slows down as the warehouse grows; a bench that must
+ * finish then reports the rate over what was applied). Time starts at the group join (the
+ * sink seeks and fetches right after it): the join waits out the broker's initial rebalance
+ * delay, which says nothing about the sink.
+ */
+export async function measureSink(
+  deps: { config: Config; kafka: Kafka; registry: SchemaRegistry; db: Knex; consumer: string },
+  starts: ReadonlyMap<string, bigint>,
+  targets: ReadonlyMap<string, bigint>,
+  budgetMs: number,
+): Promise<SinkRun> {
+  let joinedAt = 0;
+  let joins = 0;
+  // The sink builds its consumer from the Kafka client it is given: hand it one that notes the joins.
+  const observed = Object.assign(Object.create(deps.kafka) as Kafka, {
+    consumer: (cfg: ConsumerConfig) => {
+      const consumer = deps.kafka.consumer(cfg);
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        joins++;
+        joinedAt ||= Date.now();
+      });
+      return consumer;
+    },
+  });
+  let fatal: Error | null = null;
+  const sink = new WarehouseSink({
+    config: deps.config,
+    kafka: observed,
+    registry: deps.registry,
+    db: deps.db,
+    logger: createLogger({ bench: 'warehouse-sink' }, { level: 'warn' }),
+    consumer: deps.consumer,
+    groupId: `${deps.consumer}-group`,
+    onFatal: (err) => {
+      fatal = err;
+    },
+  });
+  const target = [...targets].reduce((sum, [key, end]) => sum + Number(end - (starts.get(key) ?? 0n)), 0);
+  const applied = (stored: Map<string, bigint>) =>
+    [...targets].reduce((sum, [key, end]) => {
+      const from = starts.get(key) ?? 0n;
+      const at = stored.get(key) ?? from;
+      return sum + Number((at < end ? at : end) - from);
+    }, 0);
+  // The bench's own progress poll (readOffsets) is not the sink's work.
+  const timings = timeStatements(deps.db, /^select "topic", "partition", "next_offset" from "ops"."consumer_offsets"/);
+  const cpuBefore = process.cpuUsage();
+  const startedAt = Date.now();
+  try {
+    await sink.start();
+    const giveUp = startedAt + budgetMs;
+    let last = { rows: 0, at: startedAt };
+    while (true) {
+      const stored = await readOffsets(deps.db, deps.consumer);
+      const rows = applied(stored);
+      if (rows > last.rows) last = { rows, at: Date.now() };
+      if (rows >= target) break;
+      if (fatal) throw new Error(`the warehouse sink crashed: ${(fatal as Error).message}`);
+      if (Date.now() > giveUp) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const from = joinedAt || startedAt;
+    const cpu = process.cpuUsage(cpuBefore);
+    return {
+      wallSeconds: (Date.now() - from) / 1000,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      sql: timings.totals(),
+      rows: last.rows,
+      target,
+      seconds: (last.at - from) / 1000,
+      totalSeconds: (last.at - startedAt) / 1000,
+      partial: last.rows < target,
+      joins,
+      stats: { ...sink.stats },
+    };
+  } finally {
+    // Waits for the batch in flight, if any: its transaction commits or rolls back before the bench goes on.
+    await sink.stop();
+    timings.stop();
+  }
+}
