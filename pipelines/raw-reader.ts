@@ -40,7 +40,12 @@ export async function readRanges(
   const finished = new Promise<void>((resolve) => (finish = resolve));
   const done = (partition: number) => {
     state.delete(partition);
-    consumer.pause([{ topic, partitions: [partition] }]);
+    try {
+      consumer.pause([{ topic, partitions: [partition] }]);
+    } catch {
+      // The consumer is rejoining its group (after a crash it recovers from): nothing to pause
+      // now, and the range is finished anyway — its later batches are ignored.
+    }
     if (state.size === 0) finish();
   };
   // Transaction markers take offsets but never reach eachBatch: a range that ends in one is
