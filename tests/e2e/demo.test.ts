@@ -5,6 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { createDb } from '../../lib/db';
 import { CLI, runCli } from '../support/cli';
 import { eventually, freePort, uniqueName } from '../support/helpers';
+import { consumeAll, testStart } from '../support/pipeline';
 import { testConfig } from '../support/stack';
 
 /**
@@ -35,6 +36,7 @@ function idNumber(): string {
 }
 
 const ID = idNumber();
+const since = testStart();
 const PHONE = `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
 
 let hub: ChildProcess;
@@ -198,21 +200,8 @@ describe('the exchange, as agencies, analysts and downstream systems use it', ()
   it('lets no clear ID or phone number out: not in API answers, the hub output or the canonical topic', async () => {
     const kafka = new Kafka({ clientId: `${run}-scan`, brokers: [`127.0.0.1:${config.stack.kafka.port}`], logLevel: logLevel.NOTHING });
     const registry = new SchemaRegistry({ host: `http://127.0.0.1:${config.stack.registry.port}/apis/ccompat/v7` });
-    const consumer = kafka.consumer({ groupId: `${run}-scan` });
-    const ours: string[] = [];
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topics: ['canonical.enforcement-case'], fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ message }) => {
-          if (!message.key?.toString().includes(run)) return;
-          ours.push(JSON.stringify(await registry.decode(message.value!)));
-        },
-      });
-      await eventually(() => ours.length >= 2, 180_000, "this run's canonical messages");
-    } finally {
-      await consumer.disconnect();
-    }
+    const ours = (await consumeAll(kafka, registry, 'canonical.enforcement-case', (v) => String(v.case_id).includes(run), since)).map((m) => JSON.stringify(m.value));
+    expect(ours.length).toBeGreaterThanOrEqual(2);
     const places: Array<[string, string[]]> = [['API answers', answers], ['hub output', [output]], ['canonical topic', ours]];
     for (const [place, texts] of places) {
       for (const text of texts) {

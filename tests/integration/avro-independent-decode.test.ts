@@ -15,7 +15,7 @@ import { buildEnvelope, RawEnvelope } from '../../pipelines/raw-envelope';
 import { partitionRanges, readRanges } from '../../pipelines/raw-reader';
 import { DATASET_TOPICS } from '../../schemas/catalog';
 import { eventually } from '../support/helpers';
-import { isolatedConfig, isolatedSources } from '../support/pipeline';
+import { isolatedConfig, isolatedSources, testStart } from '../support/pipeline';
 import { testConfig } from '../support/stack';
 
 const JAVA_DIR = path.resolve(__dirname, '../support/java');
@@ -23,6 +23,7 @@ const RECORDS = 300;
 
 describe('an independent Avro implementation reads what the normaliser wrote', () => {
   it('Apache Avro for Java decodes canonical messages from Kafka with the registry schema; money, dates and timestamps equal what was sent', async () => {
+    const since = testStart();
     const { dir, ids } = isolatedSources();
     const config = isolatedConfig(testConfig(), dir);
     const kafka = createKafka(config, { clientId: 'it-avro-java' });
@@ -60,7 +61,7 @@ describe('an independent Avro implementation reads what the normaliser wrote', (
     const ours = new Set(Object.values(ids));
     const messages: Array<{ bytes: Buffer; node: Record<string, any> }> = [];
     for (const topic of Object.values(DATASET_TOPICS)) {
-      await readRanges(kafka, topic, await partitionRanges(kafka, topic, 'earliest'), async (_p, batchMessages) => {
+      await readRanges(kafka, topic, await partitionRanges(kafka, topic, since), async (_p, batchMessages) => {
         for (const m of batchMessages) {
           const node = (await registry.decode(m.value!)) as Record<string, any>;
           if (ours.has(node.lineage.source_id)) messages.push({ bytes: m.value!, node });

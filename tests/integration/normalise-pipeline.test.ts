@@ -17,7 +17,7 @@ import { buildEnvelope } from '../../pipelines/raw-envelope';
 import { migrateLatest } from '../../sql/migrate';
 import { runCli } from '../support/cli';
 import { eventually } from '../support/helpers';
-import { consumeAll, ConsumedMessage, isolatedConfig, isolatedSources } from '../support/pipeline';
+import { consumeAll, ConsumedMessage, isolatedConfig, isolatedSources, testStart } from '../support/pipeline';
 import { testConfig } from '../support/stack';
 
 const TOTAL = 10_000;
@@ -56,6 +56,7 @@ describe('normalise: 10,000 mixed raw records, about 5% malformed', () => {
   const registry = createRegistry(config);
   const logger = createLogger({ test: 'normalise' }, { level: 'warn' });
   const ours = new Set(Object.values(sourcesSetup.ids));
+  const since = testStart();
   let db: Knex;
   let deps: NormaliserDeps;
   let simulated: SimulatedRecord[];
@@ -64,7 +65,7 @@ describe('normalise: 10,000 mixed raw records, about 5% malformed', () => {
 
   const readCanonical = async () =>
     (
-      await Promise.all(Object.values(DATASET_TOPICS).map((topic) => consumeAll(kafka, registry, topic, (v) => ours.has(v.lineage.source_id))))
+      await Promise.all(Object.values(DATASET_TOPICS).map((topic) => consumeAll(kafka, registry, topic, (v) => ours.has(v.lineage.source_id), since)))
     ).flat();
 
   beforeAll(async () => {
@@ -103,7 +104,7 @@ describe('normalise: 10,000 mixed raw records, about 5% malformed', () => {
       await sink.stop();
     }
     canonical = await readCanonical();
-    dead = await consumeAll(kafka, registry, DLQ_TOPIC, (v) => ours.has(v.source_id));
+    dead = await consumeAll(kafka, registry, DLQ_TOPIC, (v) => ours.has(v.source_id), since);
   });
 
   afterAll(async () => {

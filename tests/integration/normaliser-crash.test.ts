@@ -12,7 +12,7 @@ import { buildEnvelope } from '../../pipelines/raw-envelope';
 import { DATASET_TOPICS, DLQ_TOPIC, rawTopic } from '../../schemas/catalog';
 import { CLI } from '../support/cli';
 import { eventually, uniqueName } from '../support/helpers';
-import { consumeAll, isolatedSources } from '../support/pipeline';
+import { consumeAll, isolatedSources, testStart } from '../support/pipeline';
 import { testConfig } from '../support/stack';
 
 const RECORDS = 40_000;
@@ -51,6 +51,7 @@ describe('the normaliser killed with SIGKILL mid-stream', () => {
     const kafka = createKafka(base, { clientId: 'it-crash' });
     const registry = createRegistry(base);
     const sourceIds = Object.values(ids);
+    const since = testStart();
     await prepareTopicsAndSchemas(base, kafka, registry, sourceIds);
     const raw = new RawProducer(kafka, registry);
     await raw.connect();
@@ -89,8 +90,8 @@ describe('the normaliser killed with SIGKILL mid-stream', () => {
     }
 
     const ours = new Set(sourceIds);
-    const canonical = (await Promise.all(Object.values(DATASET_TOPICS).map((t) => consumeAll(kafka, registry, t, (v) => ours.has(v.lineage.source_id))))).flat();
-    const dead = await consumeAll(kafka, registry, DLQ_TOPIC, (v) => ours.has(v.source_id));
+    const canonical = (await Promise.all(Object.values(DATASET_TOPICS).map((t) => consumeAll(kafka, registry, t, (v) => ours.has(v.lineage.source_id), since)))).flat();
+    const dead = await consumeAll(kafka, registry, DLQ_TOPIC, (v) => ours.has(v.source_id), since);
     const positions = [
       ...canonical.map((m) => `${m.value.lineage.raw_topic}/${m.value.lineage.raw_partition}/${m.value.lineage.raw_offset}`),
       ...dead.map((m) => `${m.value.raw.topic}/${m.value.raw.partition}/${m.value.raw.offset}`),
