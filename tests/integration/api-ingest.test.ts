@@ -197,6 +197,9 @@ describe('POST /v1/ingest/:dataset and GET /v1/receipts/:id', () => {
       const admin = await world.hub.key(['admin']);
       expect((await world.hub.call('GET', first.receipt_url, { key: admin })).status).toBe(200);
       expect((await world.hub.call('GET', first.receipt_url)).status).toBe(401);
+      const tooLong = await world.hub.call('GET', `/v1/receipts/${'x'.repeat(101)}`, { key: admin });
+      expect(tooLong.status).toBe(400);
+      expect(tooLong.body.code).toBe('VALIDATION_FAILED');
     });
   });
 
