@@ -1,22 +1,9 @@
-import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Runtime } from '../runtime';
 import type { RequestHandler } from 'express';
-import type { Kafka } from 'kafkajs';
-import type { Knex } from 'knex';
-import type { Config } from '../../lib/config';
-import type { Logger } from '../../lib/log';
-import type { SourceDefinition } from '../../pipelines/normalise/mapping';
 import type { ApiRoute } from './route';
 
-/** What every part of the exchange API is built from (a hub Runtime provides all of it). */
-export interface ApiDeps {
-  config: Config;
-  logger: Logger;
-  kafka: Kafka;
-  registry: SchemaRegistry;
-  db: Knex;
-  sources: Map<string, SourceDefinition>;
-  piiSecret: string;
-}
+/** What every part of the exchange API is built from: a hub Runtime's clients and settings. */
+export type ApiDeps = Omit<Runtime, 'close'>;
 
 /**
  * A part of the API: its routes, middleware that must see every request (audit, metrics), and

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { Random } from '../../connectors/simulators/random';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -46,16 +47,10 @@ const STALL_MS = 300_000;
 
 type Rec = Record<string, any>;
 
-/** A small deterministic PRNG (mulberry32): the test's shuffles are reproducible from the seed. */
+/** A seeded PRNG (the simulators' mulberry32): the test's draws are reproducible from the seed. */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Random(seed);
+  return () => rng.next();
 }
 
 function shuffle<T>(items: T[], rand: () => number): T[] {

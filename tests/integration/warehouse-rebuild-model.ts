@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { Random } from '../../connectors/simulators/random';
 import type { Knex } from 'knex';
 import { RECORD_ID_FIELD } from '../../pipelines/normalise/canonical-fields';
 import { contentHash, CORE_TABLES } from '../../pipelines/warehouse/core-rows';
@@ -19,16 +20,10 @@ type Rec = Record<string, any>;
 const DATASETS: Dataset[] = ['enforcement-case', 'hotline-ticket', 'supervision-record'];
 const HOUR = 3_600_000;
 
-/** A small deterministic PRNG (mulberry32). */
+/** A seeded PRNG (the simulators' mulberry32): the test's draws are reproducible from the seed. */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Random(seed);
+  return () => rng.next();
 }
 
 export interface Send {
