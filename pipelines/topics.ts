@@ -28,12 +28,34 @@ export async function ensureTopics(admin: Admin, config: Config, sourceIds: read
   try {
     await admin.createTopics({ topics: missing, waitForLeaders: true });
   } catch (err) {
-    // Another process may have created them in between; only a topic still missing is an error.
-    const now = new Set(await admin.listTopics());
-    const still = missing.filter((t) => !now.has(t.topic));
-    if (still.length > 0) throw err;
+    await waitForTopics(admin, missing.map((t) => t.topic), err);
   }
   return missing.map((t) => t.topic);
+}
+
+/**
+ * After a failed createTopics: waits until every topic exists with a leader on each partition,
+ * or throws `cause`. createTopics fails when another process created a topic in between, and
+ * on a broker that has just started, whose metadata can lag behind a creation it accepted
+ * (UNKNOWN_TOPIC_OR_PARTITION while kafkajs waits for leaders); neither is an error once the
+ * topics are there.
+ */
+export async function waitForTopics(admin: Admin, topics: readonly string[], cause: unknown, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const ready = topics.every((name) => {
+        const t = found.find((f) => f.name === name);
+        return t !== undefined && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0);
+      });
+      if (ready) return;
+    } catch {
+      // still unknown to the broker's metadata: keep waiting until the deadline
+    }
+    if (Date.now() > deadline) throw cause;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** Schema ids of the subjects the normaliser writes. */

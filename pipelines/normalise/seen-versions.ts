@@ -1,6 +1,7 @@
 import type { Kafka, Message } from 'kafkajs';
 import type { Config } from '../../lib/config';
 import { partitionRanges, readRanges } from '../raw-reader';
+import { waitForTopics } from '../topics';
 import type { RawEnvelope } from '../raw-envelope';
 
 /**
@@ -34,9 +35,7 @@ export class SeenVersions {
             topics: [{ topic: this.topic, numPartitions: config.topics.partitions, replicationFactor: config.topics.replication_factor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
             waitForLeaders: true,
           })
-          .catch(async (err) => {
-            if (!(await admin.listTopics()).includes(this.topic)) throw err;
-          });
+          .catch((err) => waitForTopics(admin, [this.topic], err));
       }
     } finally {
       await admin.disconnect();

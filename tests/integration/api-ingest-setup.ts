@@ -50,8 +50,16 @@ export async function startIngestWorld(edit: (config: Config) => Config = (c) =>
   const logger = createLogger({ test: 'api-ingest' }, { level: 'warn' });
   const normaliser = new Normaliser({ ...rt, logger });
   const sink = new DlqTableSink({ ...rt, logger });
-  await normaliser.start();
-  await sink.start();
+  try {
+    await normaliser.start();
+    await sink.start();
+  } catch (err) {
+    // A hub left running would keep its receipt tracker retrying after the test file is gone.
+    await normaliser.stop().catch(() => undefined);
+    await sink.stop().catch(() => undefined);
+    await hub.close();
+    throw err;
+  }
   return {
     hub,
     config,

@@ -32,7 +32,13 @@ export async function startTestHub(edit: (config: Config) => Config = (c) => c):
   const rt = createRuntime(edit(testConfig()), 'test-hub');
   await migrateLatest(rt.db);
   const hub = createHubApp(rt);
-  await hub.start();
+  try {
+    await hub.start();
+  } catch (err) {
+    await hub.stop().catch(() => undefined);
+    await rt.close();
+    throw err;
+  }
   const server: Server = await new Promise((resolve) => {
     const s = hub.app.listen(0, '127.0.0.1', () => resolve(s));
   });
