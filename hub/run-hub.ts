@@ -14,7 +14,8 @@ export interface RunHubOptions {
   running?: (rt: Runtime) => { stop(): void } | void;
 }
 
-const WAREHOUSE_CONSUMER = 'warehouse';
+/** The warehouse sink's name in ops.consumer_offsets. */
+export const WAREHOUSE_CONSUMER = 'warehouse';
 
 /**
  * The whole hub in one process, as `liandong run` (production) and `npm start` (demo) run it:
@@ -48,9 +49,9 @@ export async function runHub(config: Config, say: (line: string) => void, option
     say(`${scheduler.start()} source(s) pulled on a schedule`);
     stops.push(() => scheduler.stop());
 
-    let extra: { stop(): void } | void = undefined;
-    await serve(rt, say, { onListening: () => (extra = options.running?.(rt)) });
-    (extra as { stop(): void } | void)?.stop();
+    let extra: { stop(): void } | undefined;
+    await serve(rt, say, { onListening: () => (extra = options.running?.(rt) ?? undefined) });
+    extra?.stop();
   } finally {
     for (const stop of stops.reverse()) await stop();
     await rt.close();

@@ -2,7 +2,7 @@ import type { Config } from '../../lib/config';
 import { table } from '../cli/output';
 import { PipelineReader } from '../api/metrics-pipeline';
 import { sourceStatus } from '../pipeline-status';
-import { runHub } from '../run-hub';
+import { runHub, WAREHOUSE_CONSUMER } from '../run-hub';
 import { createStack, up } from '../stack/stack';
 import { startDemoAgencies } from './agencies';
 
@@ -28,8 +28,8 @@ export async function runDemo(config: Config, say: (line: string) => void, summa
           busy = true;
           try {
             const snapshot = await reader.snapshot();
-            const lag = (pipeline: string) => snapshot.lag.filter((l) => l.pipeline === pipeline && (pipeline === 'normaliser' || l.consumer === 'warehouse')).reduce((n, l) => n + l.messages, 0);
-            say(`── ${new Date().toISOString()} ── normaliser behind by ${lag('normaliser')}, warehouse sink by ${lag('warehouse')} message(s)`);
+            const behind = (pipeline: 'normaliser' | 'warehouse', consumer: string) => snapshot.lag.find((l) => l.pipeline === pipeline && l.consumer === consumer)?.messages ?? 0;
+            say(`── ${new Date().toISOString()} ── normaliser behind by ${behind('normaliser', rt.config.normaliser.group_id)}, warehouse sink by ${behind('warehouse', WAREHOUSE_CONSUMER)} message(s)`);
             const rows = await sourceStatus(rt.db, snapshot, rt.sources.values());
             say(
               table(

@@ -71,10 +71,12 @@ export function createHubApp(deps: ApiDeps): HubApp {
   for (const m of modules) m.outside?.(app);
 
   const routes: ApiRoute[] = modules.flatMap((m) => m.routes ?? []);
-  const document = openApiDocument([openApiRoute(() => document), ...routes], API_INFO);
+  // The document describes itself too: one list serves both the router and the document.
+  const mounted = [openApiRoute(() => document), ...routes];
+  const document = openApiDocument(mounted, API_INFO);
   const v1 = express.Router();
   v1.use(express.json({ limit: config.hub.body_limit_bytes, strict: true }));
-  mountRoutes(v1, [openApiRoute(() => document), ...routes], {
+  mountRoutes(v1, mounted, {
     authenticate: (req) => keys.authenticate(req),
     limit: (principal) => limiter.take(principal.keyId),
   });
