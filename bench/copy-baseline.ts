@@ -2,12 +2,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { CORE_TABLES, CoreTable, coreRow } from '../pipelines/warehouse/core-rows';
+import { copyColumns } from '../pipelines/warehouse/copy-text';
+import { CORE_TABLES, CoreTable } from '../pipelines/warehouse/core-rows';
 import type { Dataset } from '../schemas/catalog';
 
 /**
  * The floor the sink is compared with: the same rows (`coreRow` of the same canonical
- * records) streamed with `COPY … FROM STDIN (FORMAT csv)` into plain, logged, unindexed tables
+ * records, in the text format the sink's staging load uses) streamed with `COPY … FROM STDIN` into plain, logged, unindexed tables
  * that have the core tables' columns. No history, no merge, no links, no offsets: what
  * PostgreSQL on this machine can ingest at best.
  */
@@ -15,39 +16,10 @@ import type { Dataset } from '../schemas/catalog';
 const SCHEMA = 'bench_copy';
 const ROWS_PER_CHUNK = 500;
 
-type Format = (value: unknown) => string;
-
-const quote = (text: string) => `"${text.replace(/"/g, '""')}"`;
-
-/** An element of a PostgreSQL array literal: always quoted, so commas and braces need no thought. */
-const arrayElement = (value: unknown) => (value === null || value === undefined ? 'NULL' : `"${String(value).replace(/[\\"]/g, (c) => `\\${c}`)}"`);
-
-const scalarText = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value));
-
-/** CSV's NULL is an unquoted empty field; every value is quoted, so an empty string stays one. */
-function formatterFor(type: string): Format {
-  if (type === 'jsonb') return (v) => (v === null || v === undefined ? '' : quote(JSON.stringify(v)));
-  if (type.endsWith('[]')) return (v) => (v === null || v === undefined ? '' : quote(`{${(v as unknown[]).map(arrayElement).join(',')}}`));
-  return (v) => (v === null || v === undefined ? '' : quote(scalarText(v)));
-}
-
-const formatters = new Map<string, Format[]>();
-
-function csvLine(table: CoreTable, record: Record<string, unknown>): string {
-  let formats = formatters.get(table.table);
-  if (!formats) formatters.set(table.table, (formats = table.columns.map(([, type]) => formatterFor(type))));
-  const row = coreRow(table, record);
-  let line = '';
-  table.columns.forEach(([name], i) => {
-    line += (i === 0 ? '' : ',') + formats![i](row[name]);
-  });
-  return line + '\n';
-}
-
-function* csvChunks(table: CoreTable, records: ReadonlyArray<Record<string, unknown>>): Generator<string> {
+function* copyChunks(table: CoreTable, records: ReadonlyArray<Record<string, unknown>>): Generator<string> {
   for (let i = 0; i < records.length; i += ROWS_PER_CHUNK) {
     let chunk = '';
-    for (const record of records.slice(i, i + ROWS_PER_CHUNK)) chunk += csvLine(table, record);
+    for (const record of records.slice(i, i + ROWS_PER_CHUNK)) chunk += `${copyColumns(table, record)}\n`;
     yield chunk;
   }
 }
@@ -59,7 +31,7 @@ export interface CopyResult {
 }
 
 /**
- * Creates the copy tables, then times row building, CSV formatting and COPY, table by table,
+ * Creates the copy tables, then times row building, formatting and COPY, table by table,
  * each COPY in its own (autocommit) transaction.
  */
 export async function copyBaseline(clientConfig: pg.ClientConfig, byDataset: ReadonlyMap<Dataset, ReadonlyArray<Record<string, unknown>>>): Promise<CopyResult> {
@@ -73,9 +45,9 @@ export async function copyBaseline(clientConfig: pg.ClientConfig, byDataset: Rea
     const result: CopyResult = { rows: 0, seconds: 0, perTable: [] };
     for (const [dataset, records] of byDataset) {
       const table = CORE_TABLES[dataset];
-      const sql = `copy ${SCHEMA}.${table.table} (${table.columns.map(([name]) => `"${name}"`).join(', ')}) from stdin with (format csv)`;
+      const sql = `copy ${SCHEMA}.${table.table} (${table.columns.map(([name]) => `"${name}"`).join(', ')}) from stdin`;
       const t0 = process.hrtime.bigint();
-      await pipeline(Readable.from(csvChunks(table, records)), client.query(copyFrom(sql)));
+      await pipeline(Readable.from(copyChunks(table, records)), client.query(copyFrom(sql)));
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const [{ count }] = (await client.query<{ count: number }>(`select count(*)::int as count from ${SCHEMA}.${table.table}`)).rows;
       if (count !== records.length) throw new Error(`COPY into ${SCHEMA}.${table.table}: ${count} rows, expected ${records.length}`);

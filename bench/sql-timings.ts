@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
  * statements do not account for is commit, Kafka and the sink's JavaScript.
  */
 const KINDS: ReadonlyArray<readonly [kind: string, pattern: RegExp]> = [
-  ['upsert', /jsonb_to_recordset/],
+  ['upsert', /liandong_stage_/],
   ['parties', /insert into "?core[^.]*"?\."?party"?/],
   ['link case_supervision', /insert into "?link[^.]*"?\."?case_supervision"?/],
   ['link ticket_case', /insert into "?link[^.]*"?\."?ticket_case"?/],

@@ -163,6 +163,12 @@ const ConfigSchema = z
          * canonical topics (a new warehouse), `latest` applies only what arrives from now on.
          */
         initial_position: z.enum(['earliest', 'latest']).default('earliest'),
+        /**
+         * Partition batches a warehouse sink applies at once, each in its own transaction (and
+         * pool connection): one batch's records are prepared while another's SQL runs. Parties
+         * and links are still written one transaction at a time.
+         */
+        concurrent_batches: z.number().int().min(1).max(16).default(3),
       })
       .strict()
       .prefault({}),

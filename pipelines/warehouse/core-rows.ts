@@ -119,37 +119,93 @@ export const CORE_TABLES: Readonly<Record<Dataset, CoreTable>> = Object.freeze({
 
 type Rec = Record<string, unknown>;
 
-/** The value of one column, read from the canonical record. */
-function columnValue(record: Rec, column: string): unknown {
+type Accessor = (record: Rec) => unknown;
+
+/** How one column is read from the canonical record: a party or lineage field from its nested record. */
+function accessor(column: string): Accessor {
   const nested = /^(party|subject|lineage)_(.+)$/.exec(column);
   if (nested) {
-    const part = record[nested[1]] as Rec | null | undefined;
-    return part?.[nested[2]] ?? null;
+    const [, part, field] = nested;
+    return (record) => (record[part] as Rec | null | undefined)?.[field] ?? null;
   }
-  return record[column] ?? null;
+  return (record) => record[column] ?? null;
+}
+
+const accessors = new Map<string, Accessor[]>();
+
+/** The values of the table's columns, in column order, read from the canonical record. */
+export function columnValues(table: CoreTable, record: Rec): unknown[] {
+  let read = accessors.get(table.table);
+  if (!read) accessors.set(table.table, (read = table.columns.map(([column]) => accessor(column))));
+  return read.map((get) => get(record));
 }
 
 /** The row of a canonical record: every column of its table, keyed by column name. */
 export function coreRow(table: CoreTable, record: Rec): Record<string, unknown> {
+  const values = columnValues(table, record);
   const row: Record<string, unknown> = {};
-  for (const [column] of table.columns) row[column] = columnValue(record, column);
+  table.columns.forEach(([column], i) => {
+    row[column] = values[i];
+  });
   return row;
 }
 
-/** JSON with object keys sorted at every level: the same record always gives the same text. */
+/** JSON text of each key seen, so a record's fixed field names are quoted once per process. */
+const keyJson = new Map<string, string>();
+const quotedKey = (key: string): string => {
+  let text = keyJson.get(key);
+  if (text === undefined) keyJson.set(key, (text = JSON.stringify(key)));
+  return text;
+};
+
+function isSorted(keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return false;
+  return true;
+}
+
+/**
+ * JSON with object keys sorted at every level (undefined members left out): the same record
+ * always gives the same text. On the sink's hot path: keys already in order are not sorted again.
+ */
 export function stableJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + stableJson(value[i]);
+    return out + ']';
+  }
   const obj = value as Rec;
-  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson(obj[k])}`).join(',')}}`;
+  const keys = Object.keys(obj);
+  if (!isSorted(keys)) keys.sort();
+  let out = '{';
+  for (const key of keys) {
+    const member = obj[key];
+    if (member === undefined) continue;
+    out += (out.length === 1 ? '' : ',') + quotedKey(key) + ':' + stableJson(member);
+  }
+  return out + '}';
+}
+
+/** A version of a record as the warehouse stores it: its content hash and the whole record as JSON text. */
+export interface VersionText {
+  contentHash: string;
+  json: string;
 }
 
 /**
  * What makes two versions the same: the record without its lineage. A version normalised
  * again (a replay, a re-send) lands at another raw offset but says the same thing, so it
- * must not count as a new version in history.
+ * must not count as a new version in history. The record's JSON is the hashed text with the
+ * lineage put back, so the record is serialised once.
  */
+export function versionText(record: Rec): VersionText {
+  const { lineage, ...content } = record;
+  const text = stableJson(content);
+  const hash = crypto.createHash('sha256').update(text).digest('hex');
+  if (lineage === undefined) return { contentHash: hash, json: text };
+  return { contentHash: hash, json: `{"lineage":${stableJson(lineage)}${text === '{}' ? '}' : `,${text.slice(1)}`}` };
+}
+
 export function contentHash(record: Rec): string {
   const { lineage: _lineage, ...content } = record;
   return crypto.createHash('sha256').update(stableJson(content)).digest('hex');

@@ -1,5 +1,10 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Knex } from 'knex';
-import { contentHash, CoreTable, coreRow } from './core-rows';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { copyColumns, copyEscape, COPY_NULL } from './copy-text';
+import { CoreTable, versionText } from './core-rows';
 import { ident, LIVE_TARGET, qualified, WarehouseTarget } from './warehouse-target';
 
 export interface UpsertResult {
@@ -20,16 +25,30 @@ export interface UpsertOptions {
   recordedAt?: ReadonlyArray<string | null>;
 }
 
-/** The statement for one table in one schema, built once: it depends only on the table's columns and schema. */
+/** The statements for one table in one schema, built once: they depend only on the table's columns and schema. */
 const statements = new Map<string, string>();
 
+/** The session's staging table of a core table: its columns, plus the batch position, content hash, recorded time and record. */
+export const stagingTable = (table: CoreTable): string => `pg_temp.${ident(`liandong_stage_${table.table}`)}`;
+const STAGED_COLUMNS = (table: CoreTable) => ['seq', ...table.columns.map(([name]) => name), 'content_hash', 'recorded_at', 'record'];
+
 /**
- * One set-based statement per batch: the records travel as one jsonb array, are typed by
- * `jsonb_to_recordset`, appended to history (a version already there is skipped) and merged
- * into the current table. Within the batch the newest version of each id wins (on equal
- * `source_updated_at`, the later one in the log); against the table, only a newer
- * `source_updated_at` — or the same one with other content — replaces the current row, so a
- * late older version never overwrites a newer one.
+ * A temporary table per session and core table, emptied at every commit: each batch is
+ * COPYed into it and merged from it. `if not exists` rather than remembering it per
+ * connection: a transaction that rolled back took the table's creation with it.
+ */
+function createStagingSql(table: CoreTable): string {
+  const typed = table.columns.map(([name, type]) => `${ident(name)} ${type}`).join(', ');
+  return `create temp table if not exists ${stagingTable(table)} (seq integer, ${typed}, content_hash text, recorded_at timestamptz, record jsonb) on commit delete rows`;
+}
+
+/**
+ * One set-based statement per batch, reading the batch from the staging table: each version
+ * appended to history (one already there is skipped) and merged into the current table.
+ * Within the batch the newest version of each id wins (on equal `source_updated_at`, the
+ * later one in the log); against the table, only a newer `source_updated_at` — or the same
+ * one with other content — replaces the current row, so a late older version never
+ * overwrites a newer one.
  *
  * Recorded time is the time of the first message that carried a version, whichever batch it
  * came in: history keeps the first occurrence in log order (a re-send does not move it), and
@@ -43,22 +62,21 @@ export function statementFor(table: CoreTable, target: WarehouseTarget = LIVE_TA
   if (cached) return cached;
   const id = ident(table.idColumn);
   const names = table.columns.map(([name]) => ident(name));
-  const typed = table.columns.map(([name, type]) => `${ident(name)} ${type}`).join(', ');
+  const stage = stagingTable(table);
   const current = qualified(target.core, table.table);
   const history = qualified(target.core, `${table.table}_history`);
   const sameVersion = (a: string, b: string) => `${a}.${id} = ${b}.${id} and ${a}.source_updated_at = ${b}.source_updated_at and ${a}.content_hash = ${b}.content_hash`;
   const sql = `
-    with input as (
-      select * from jsonb_to_recordset(?::jsonb) as r(seq integer, ${typed}, content_hash text, recorded_at timestamptz, record jsonb)
-    ), firsts as (
-      select distinct on (${id}, source_updated_at, content_hash) * from input order by ${id}, source_updated_at, content_hash, seq
+    with firsts as (
+      select distinct on (${id}, source_updated_at, content_hash) ${id}, source_updated_at, content_hash, recorded_at, record
+      from ${stage} order by ${id}, source_updated_at, content_hash, seq
     ), added as (
       insert into ${history} (${id}, source_updated_at, recorded_at, content_hash, record)
       select ${id}, source_updated_at, coalesce(recorded_at, now()), content_hash, record from firsts
       on conflict do nothing
       returning 1
     ), latest as (
-      select distinct on (${id}) * from input order by ${id}, source_updated_at desc, seq desc
+      select distinct on (${id}) ${[...names, 'content_hash'].join(', ')} from ${stage} order by ${id}, source_updated_at desc, seq desc
     ), merged as (
       insert into ${current} as cur (${names.join(', ')}, content_hash, recorded_at)
       select ${names.map((n) => `l.${n}`).join(', ')}, l.content_hash, coalesce(h.recorded_at, f.recorded_at, now())
@@ -75,15 +93,39 @@ export function statementFor(table: CoreTable, target: WarehouseTarget = LIVE_TA
   return sql;
 }
 
-/** The batch's rows as the statement reads them: columns, content hash, recorded time and the whole record. */
-export function batchRows(table: CoreTable, records: ReadonlyArray<Record<string, unknown>>, recordedAt?: ReadonlyArray<string | null>): string {
+/**
+ * The batch as the staging table's COPY text: per record its position, its columns, its
+ * content hash, when the hub learned it (null: the transaction's time) and the record itself.
+ */
+export function stagingText(table: CoreTable, records: ReadonlyArray<Record<string, unknown>>, recordedAt?: ReadonlyArray<string | null>): string {
   if (recordedAt && recordedAt.length !== records.length) throw new RangeError(`${records.length} records but ${recordedAt.length} recorded times`);
-  return JSON.stringify(records.map((record, seq) => ({ seq, ...coreRow(table, record), content_hash: contentHash(record), recorded_at: recordedAt?.[seq] ?? null, record })));
+  let text = '';
+  for (let seq = 0; seq < records.length; seq++) {
+    const record = records[seq];
+    const version = versionText(record);
+    text += `${seq}\t${copyColumns(table, record)}\t${version.contentHash}\t${recordedAt?.[seq] ?? COPY_NULL}\t${copyEscape(version.json)}\n`;
+  }
+  return text;
 }
 
-/** Applies canonical records of one dataset, in log order, inside the caller's transaction. */
-export async function upsertRecords(trx: Knex | Knex.Transaction, table: CoreTable, records: ReadonlyArray<Record<string, unknown>>, options: UpsertOptions = {}): Promise<UpsertResult> {
+/** The pg client under a knex transaction: COPY is not something knex can send. */
+async function connectionOf(trx: Knex.Transaction): Promise<pg.ClientBase> {
+  return (await trx.client.acquireConnection()) as pg.ClientBase;
+}
+
+/**
+ * Applies a batch of canonical records of one table, inside the caller's transaction:
+ * COPY into the staging table, then the merge statement. Set-based from end to end: the
+ * records cross to PostgreSQL once, in COPY's own format, with no statement per record.
+ */
+export async function upsertRecords(trx: Knex.Transaction, table: CoreTable, records: ReadonlyArray<Record<string, unknown>>, options: UpsertOptions = {}): Promise<UpsertResult> {
   if (records.length === 0) return { versions: 0, current: 0 };
-  const result = await trx.raw<{ rows: UpsertResult[] }>(statementFor(table, options.target), [batchRows(table, records, options.recordedAt)]);
+  const text = stagingText(table, records, options.recordedAt);
+  const connection = await connectionOf(trx);
+  // The notice that the table already exists is not worth a line in the server's or our log.
+  await connection.query(`set local client_min_messages = warning; ${createStagingSql(table)}`);
+  const copy = connection.query(copyFrom(`copy ${stagingTable(table)} (${STAGED_COLUMNS(table).map(ident).join(', ')}) from stdin`));
+  await pipeline(Readable.from([text]), copy);
+  const result = await trx.raw<{ rows: UpsertResult[] }>(statementFor(table, options.target));
   return result.rows[0];
 }

@@ -7,6 +7,7 @@ import * as partyLinkMart from './20261127000500-party-link-mart';
 import * as apiKeysAudit from './20261127000600-api-keys-audit';
 import * as ingestReceipts from './20261127000700-ingest-receipts';
 import * as supervisionCaseIds from './20261127000800-supervision-case-ids-index';
+import * as ginFastupdateOff from './20261127000900-gin-fastupdate-off';
 
 /**
  * Every migration, in order. An explicit list rather than a folder scan: the same code
@@ -21,4 +22,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['20261127000600-api-keys-audit', apiKeysAudit],
   ['20261127000700-ingest-receipts', ingestReceipts],
   ['20261127000800-supervision-case-ids-index', supervisionCaseIds],
+  ['20261127000900-gin-fastupdate-off', ginFastupdateOff],
 ];

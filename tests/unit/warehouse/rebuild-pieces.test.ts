@@ -1,7 +1,7 @@
 import { CORE_TABLES } from '../../../pipelines/warehouse/core-rows';
 import { replaceViewStatement, retargetIndexDef, SINK_TABLES } from '../../../pipelines/warehouse/schema-copy';
 import { partitionsBehind } from '../../../pipelines/warehouse/switch-over';
-import { batchRows, statementFor } from '../../../pipelines/warehouse/upsert-batch';
+import { stagingText, statementFor } from '../../../pipelines/warehouse/upsert-batch';
 
 const offsets = (entries: Record<string, number>) => new Map(Object.entries(entries).map(([k, v]) => [k, BigInt(v)]));
 
@@ -67,12 +67,11 @@ describe('the upsert statement', () => {
 
   it('carries each record’s recorded time (its message’s timestamp) beside it, or null for the transaction time', () => {
     const records = [{ ticket_id: 'T1' }, { ticket_id: 'T2' }];
-    const rows = JSON.parse(batchRows(table, records, ['2025-06-01T00:00:01.000Z', null]));
-    expect(rows.map((r: { seq: number; recorded_at: string | null }) => [r.seq, r.recorded_at])).toEqual([
-      [0, '2025-06-01T00:00:01.000Z'],
-      [1, null],
-    ]);
-    expect(JSON.parse(batchRows(table, records)).map((r: { recorded_at: null }) => r.recorded_at)).toEqual([null, null]);
-    expect(() => batchRows(table, records, ['2025-06-01T00:00:01.000Z'])).toThrow(RangeError);
+    const field = (text: string, column: number) => text.trimEnd().split('\n').map((line) => line.split('\t')[column]);
+    const recordedAt = 1 + table.columns.length + 1;
+    expect(field(stagingText(table, records, ['2025-06-01T00:00:01.000Z', null]), 0)).toEqual(['0', '1']);
+    expect(field(stagingText(table, records, ['2025-06-01T00:00:01.000Z', null]), recordedAt)).toEqual(['2025-06-01T00:00:01.000Z', '\\N']);
+    expect(field(stagingText(table, records), recordedAt)).toEqual(['\\N', '\\N']);
+    expect(() => stagingText(table, records, ['2025-06-01T00:00:01.000Z'])).toThrow(RangeError);
   });
 });
