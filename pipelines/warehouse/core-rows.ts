@@ -163,9 +163,40 @@ function isSorted(keys: string[]): boolean {
   return true;
 }
 
+/** A record decoded by avsc: an instance of a class generated per record type, whose fields are fixed by its schema. */
+type AvroRecordClass = { type?: { fields?: Array<{ name: string }> } };
+const avroFieldOrder = new WeakMap<object, string[]>();
+
+/**
+ * The object's keys in sorted order. A decoded Avro record's are its schema's field names,
+ * sorted once per record type; any other object's are read and sorted if need be.
+ */
+function sortedKeys(obj: Rec): string[] {
+  const ctor = obj.constructor as AvroRecordClass | undefined;
+  const fields = ctor && ctor !== Object ? ctor.type?.fields : undefined;
+  if (Array.isArray(fields)) {
+    let keys = avroFieldOrder.get(ctor!);
+    if (!keys) avroFieldOrder.set(ctor!, (keys = fields.map((f) => f.name).sort()));
+    return keys;
+  }
+  const keys = Object.keys(obj);
+  return isSorted(keys) ? keys : keys.sort();
+}
+
+/** `{…}` of the object's members in key order, undefined ones and `skip` left out. */
+function objectJson(obj: Rec, skip?: string): string {
+  let out = '{';
+  for (const key of sortedKeys(obj)) {
+    const member = obj[key];
+    if (member === undefined || key === skip) continue;
+    out += (out.length === 1 ? '' : ',') + quotedKey(key) + ':' + stableJson(member);
+  }
+  return out + '}';
+}
+
 /**
  * JSON with object keys sorted at every level (undefined members left out): the same record
- * always gives the same text. On the sink's hot path: keys already in order are not sorted again.
+ * always gives the same text. On the sink's hot path, so keys are sorted once per record type.
  */
 export function stableJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
@@ -174,16 +205,7 @@ export function stableJson(value: unknown): string {
     for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + stableJson(value[i]);
     return out + ']';
   }
-  const obj = value as Rec;
-  const keys = Object.keys(obj);
-  if (!isSorted(keys)) keys.sort();
-  let out = '{';
-  for (const key of keys) {
-    const member = obj[key];
-    if (member === undefined) continue;
-    out += (out.length === 1 ? '' : ',') + quotedKey(key) + ':' + stableJson(member);
-  }
-  return out + '}';
+  return objectJson(value as Rec);
 }
 
 /** A version of a record as the warehouse stores it: its content hash and the whole record as JSON text. */
@@ -199,14 +221,13 @@ export interface VersionText {
  * lineage put back, so the record is serialised once.
  */
 export function versionText(record: Rec): VersionText {
-  const { lineage, ...content } = record;
-  const text = stableJson(content);
-  const hash = crypto.createHash('sha256').update(text).digest('hex');
+  const text = objectJson(record, 'lineage');
+  const hash = crypto.hash('sha256', text);
+  const lineage = record.lineage;
   if (lineage === undefined) return { contentHash: hash, json: text };
   return { contentHash: hash, json: `{"lineage":${stableJson(lineage)}${text === '{}' ? '}' : `,${text.slice(1)}`}` };
 }
 
 export function contentHash(record: Rec): string {
-  const { lineage: _lineage, ...content } = record;
-  return crypto.createHash('sha256').update(stableJson(content)).digest('hex');
+  return crypto.hash('sha256', objectJson(record, 'lineage'));
 }

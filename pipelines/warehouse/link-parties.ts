@@ -52,9 +52,9 @@ async function resolveParties(trx: Knex.Transaction, table: CoreTable, ids: stri
  * The link statements, one per link table and per side the batch touched. Each branch is written
  * so that the touched side drives an index: `@>` against a GIN index from a case or ticket to the
  * supervision records citing it, and from a supervision record the ids it cites unnested and
- * looked up by primary key or decision number. `related_case_ids` has no GIN index, so from a
- * case the citing records are found by one pass over supervision_record for the whole batch
- * (prefiltered by array overlap), never one pass per case.
+ * looked up by primary key or decision number. Never `cited && :ids` over the whole table:
+ * array overlap compares every element with every touched id, row by row, so its cost grows
+ * with the table times the batch.
  *
  * A pair found by two branches keeps one `via`, the same whatever the order of arrival:
  * decision_no before case_id, cited before party. Pairs already linked are set aside before
@@ -85,8 +85,7 @@ const insertLinks = (w: WarehouseTarget, table: string, a: Side, b: Side, branch
 const CASE_SUPERVISION_FROM_CASES = (w: WarehouseTarget) =>
   insertLinks(w, 'case_supervision', CASE, RECORD, [
     (x) => `select c.case_id, s.record_id, 'decision_no' as via from ${C(x)} join ${S(x)} on c.decision_no is not null and s.related_decision_nos @> array[c.decision_no] where c.case_id = any(:ids)`,
-    (x) => `select c.case_id, s.record_id, 'case_id' from ${S(x)} cross join lateral unnest(s.related_case_ids) as cited(case_id) join ${C(x)} on c.case_id = cited.case_id
-            where s.related_case_ids && :ids::text[] and c.case_id = any(:ids)`,
+    (x) => `select k.case_id, s.record_id, 'case_id' from unnest(:ids::text[]) as k(case_id) join ${S(x)} on s.related_case_ids @> array[k.case_id]`,
   ], 'desc');
 const CASE_SUPERVISION_FROM_RECORDS = (w: WarehouseTarget) =>
   insertLinks(w, 'case_supervision', CASE, RECORD, [

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copyColumns, copyEscape, COPY_NULL } from './copy-text';
+import { copyColumns, COPY_NULL } from './copy-text';
 import { CoreTable, versionText } from './core-rows';
 import { ident, LIVE_TARGET, qualified, WarehouseTarget } from './warehouse-target';
 
@@ -93,19 +93,28 @@ export function statementFor(table: CoreTable, target: WarehouseTarget = LIVE_TA
   return sql;
 }
 
+const ROWS_PER_CHUNK = 500;
+
 /**
- * The batch as the staging table's COPY text: per record its position, its columns, its
- * content hash, when the hub learned it (null: the transaction's time) and the record itself.
+ * The batch as the staging table's COPY text, a few hundred rows per chunk: per record its
+ * position, its columns, its content hash, when the hub learned it (null: the transaction's
+ * time) and the record itself. Chunks are formatted as the connection takes them, so
+ * PostgreSQL parses one while the next is built, and other batches' replies are handled in
+ * between instead of waiting for a whole batch's formatting.
  */
-export function stagingText(table: CoreTable, records: ReadonlyArray<Record<string, unknown>>, recordedAt?: ReadonlyArray<string | null>): string {
+export function* stagingChunks(table: CoreTable, records: ReadonlyArray<Record<string, unknown>>, recordedAt?: ReadonlyArray<string | null>): Generator<string> {
   if (recordedAt && recordedAt.length !== records.length) throw new RangeError(`${records.length} records but ${recordedAt.length} recorded times`);
-  let text = '';
-  for (let seq = 0; seq < records.length; seq++) {
-    const record = records[seq];
-    const version = versionText(record);
-    text += `${seq}\t${copyColumns(table, record)}\t${version.contentHash}\t${recordedAt?.[seq] ?? COPY_NULL}\t${copyEscape(version.json)}\n`;
+  for (let start = 0; start < records.length; start += ROWS_PER_CHUNK) {
+    let text = '';
+    for (let seq = start; seq < Math.min(records.length, start + ROWS_PER_CHUNK); seq++) {
+      const record = records[seq];
+      const version = versionText(record);
+      // JSON text holds no raw newline, carriage return or tab: only its backslashes need escaping.
+      const json = version.json.includes('\\') ? version.json.replace(/\\/g, '\\\\') : version.json;
+      text += `${seq}\t${copyColumns(table, record)}\t${version.contentHash}\t${recordedAt?.[seq] ?? COPY_NULL}\t${json}\n`;
+    }
+    yield text;
   }
-  return text;
 }
 
 /** The pg client under a knex transaction: COPY is not something knex can send. */
@@ -120,12 +129,12 @@ async function connectionOf(trx: Knex.Transaction): Promise<pg.ClientBase> {
  */
 export async function upsertRecords(trx: Knex.Transaction, table: CoreTable, records: ReadonlyArray<Record<string, unknown>>, options: UpsertOptions = {}): Promise<UpsertResult> {
   if (records.length === 0) return { versions: 0, current: 0 };
-  const text = stagingText(table, records, options.recordedAt);
+  const chunks = stagingChunks(table, records, options.recordedAt);
   const connection = await connectionOf(trx);
   // The notice that the table already exists is not worth a line in the server's or our log.
   await connection.query(`set local client_min_messages = warning; ${createStagingSql(table)}`);
   const copy = connection.query(copyFrom(`copy ${stagingTable(table)} (${STAGED_COLUMNS(table).map(ident).join(', ')}) from stdin`));
-  await pipeline(Readable.from([text]), copy);
+  await pipeline(Readable.from(chunks), copy);
   const result = await trx.raw<{ rows: UpsertResult[] }>(statementFor(table, options.target));
   return result.rows[0];
 }

@@ -1,7 +1,9 @@
 import { CORE_TABLES } from '../../../pipelines/warehouse/core-rows';
 import { replaceViewStatement, retargetIndexDef, SINK_TABLES } from '../../../pipelines/warehouse/schema-copy';
 import { partitionsBehind } from '../../../pipelines/warehouse/switch-over';
-import { stagingText, statementFor } from '../../../pipelines/warehouse/upsert-batch';
+import { stagingChunks, statementFor } from '../../../pipelines/warehouse/upsert-batch';
+
+const stagingText = (...args: Parameters<typeof stagingChunks>) => [...stagingChunks(...args)].join('');
 
 const offsets = (entries: Record<string, number>) => new Map(Object.entries(entries).map(([k, v]) => [k, BigInt(v)]));
 
