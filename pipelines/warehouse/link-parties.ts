@@ -81,40 +81,69 @@ const insertLinks = (w: WarehouseTarget, table: string, a: Side, b: Side, branch
   where not exists (select from ${qualified(w.link, table)} l where l.${a[0]} = pair.${a[0]} and l.${b[0]} = pair.${b[0]})
   on conflict do nothing`;
 
+/**
+ * `from <touched> cross join lateral (<lookup> offset 0)`: the touched rows drive, and each
+ * looks its partners up through an index. `offset 0` keeps the planner from flattening the
+ * lookup into a join it may turn around: on a large table with statistics that lag the
+ * load, it chose a sequential scan of the whole other table for a handful of touched rows.
+ */
+const lookup = (sql: string) => `cross join lateral (${sql} offset 0)`;
+
 // A supervision record that cites a case by its decision number or its case id.
 const CASE_SUPERVISION_FROM_CASES = (w: WarehouseTarget) =>
   insertLinks(w, 'case_supervision', CASE, RECORD, [
-    (x) => `select c.case_id, s.record_id, 'decision_no' as via from ${C(x)} join ${S(x)} on c.decision_no is not null and s.related_decision_nos @> array[c.decision_no] where c.case_id = any(:ids)`,
-    (x) => `select k.case_id, s.record_id, 'case_id' from unnest(:ids::text[]) as k(case_id) join ${S(x)} on s.related_case_ids @> array[k.case_id]`,
+    (x) => `select c.case_id, s.record_id, 'decision_no' as via from ${C(x)}
+            ${lookup(`select s.record_id from ${S(x)} where s.related_decision_nos @> array[c.decision_no]`)} s
+            where c.case_id = any(:ids) and c.decision_no is not null`,
+    (x) => `select k.case_id, s.record_id, 'case_id' from unnest(:ids::text[]) as k(case_id)
+            ${lookup(`select s.record_id from ${S(x)} where s.related_case_ids @> array[k.case_id]`)} s`,
   ], 'desc');
 const CASE_SUPERVISION_FROM_RECORDS = (w: WarehouseTarget) =>
   insertLinks(w, 'case_supervision', CASE, RECORD, [
-    (x) => `select c.case_id, s.record_id, 'decision_no' as via from ${S(x)} cross join lateral unnest(s.related_decision_nos) as cited(decision_no) join ${C(x)} on c.decision_no = cited.decision_no where s.record_id = any(:ids)`,
-    (x) => `select c.case_id, s.record_id, 'case_id' from ${S(x)} cross join lateral unnest(s.related_case_ids) as cited(case_id) join ${C(x)} on c.case_id = cited.case_id where s.record_id = any(:ids)`,
+    (x) => `select c.case_id, s.record_id, 'decision_no' as via from ${S(x)} cross join lateral unnest(s.related_decision_nos) as cited(decision_no)
+            ${lookup(`select c.case_id from ${C(x)} where c.decision_no = cited.decision_no`)} c
+            where s.record_id = any(:ids)`,
+    (x) => `select c.case_id, s.record_id, 'case_id' from ${S(x)} cross join lateral unnest(s.related_case_ids) as cited(case_id)
+            ${lookup(`select c.case_id from ${C(x)} where c.case_id = cited.case_id`)} c
+            where s.record_id = any(:ids)`,
   ], 'desc');
 
 // A complaint and a penalty about the same subject, in the same region, close in time.
-const TICKET_CASE = (w: WarehouseTarget, filter: string) =>
+const NEAR_CASE = `(t.region_code is null or c.region_code is null or t.region_code = c.region_code)
+              and abs(coalesce(c.decided_on, c.occurred_on, (c.source_updated_at at time zone 'Asia/Shanghai')::date) - (t.received_at at time zone 'Asia/Shanghai')::date) <= :window`;
+const VIA_PARTY = `case when c.party_key like 'USCC:%' then 'uscc' else 'party' end`;
+const TICKET_CASE_FROM_TICKETS = (w: WarehouseTarget) =>
   insertLinks(w, 'ticket_case', TICKET, CASE, [
-    (x) => `select t.ticket_id, c.case_id, case when c.party_key like 'USCC:%' then 'uscc' else 'party' end as via
-            from ${T(x)} join ${C(x)} on c.party_key = t.party_key
-            where ${filter}
-              and (t.region_code is null or c.region_code is null or t.region_code = c.region_code)
-              and abs(coalesce(c.decided_on, c.occurred_on, (c.source_updated_at at time zone 'Asia/Shanghai')::date) - (t.received_at at time zone 'Asia/Shanghai')::date) <= :window`,
+    (x) => `select t.ticket_id, c.case_id, ${VIA_PARTY} as via from ${T(x)}
+            ${lookup(`select c.case_id, c.party_key from ${C(x)} where c.party_key = t.party_key and ${NEAR_CASE}`)} c
+            where t.ticket_id = any(:ids)`,
+  ], 'asc');
+const TICKET_CASE_FROM_CASES = (w: WarehouseTarget) =>
+  insertLinks(w, 'ticket_case', TICKET, CASE, [
+    (x) => `select t.ticket_id, c.case_id, ${VIA_PARTY} as via from ${C(x)}
+            ${lookup(`select t.ticket_id from ${T(x)} where t.party_key = c.party_key and ${NEAR_CASE}`)} t
+            where c.case_id = any(:ids)`,
   ], 'asc');
 
 // 12345 ↔ 12309: a supervision record that cites the ticket, or one about the same party in the window.
-const SAME_PARTY = (filter: string) => (x: WarehouseTarget) => `select t.ticket_id, s.record_id, 'party' from ${T(x)} join ${S(x)} on s.party_key = t.party_key
-            where ${filter} and abs(coalesce(s.issued_on, (s.source_updated_at at time zone 'Asia/Shanghai')::date) - (t.received_at at time zone 'Asia/Shanghai')::date) <= :window`;
+const NEAR_RECORD = `abs(coalesce(s.issued_on, (s.source_updated_at at time zone 'Asia/Shanghai')::date) - (t.received_at at time zone 'Asia/Shanghai')::date) <= :window`;
 const TICKET_SUPERVISION_FROM_TICKETS = (w: WarehouseTarget) =>
   insertLinks(w, 'ticket_supervision', TICKET, RECORD, [
-    (x) => `select t.ticket_id, s.record_id, 'cited' as via from ${T(x)} join ${S(x)} on s.related_ticket_ids @> array[t.ticket_id] where t.ticket_id = any(:ids)`,
-    SAME_PARTY('t.ticket_id = any(:ids)'),
+    (x) => `select t.ticket_id, s.record_id, 'cited' as via from ${T(x)}
+            ${lookup(`select s.record_id from ${S(x)} where s.related_ticket_ids @> array[t.ticket_id]`)} s
+            where t.ticket_id = any(:ids)`,
+    (x) => `select t.ticket_id, s.record_id, 'party' from ${T(x)}
+            ${lookup(`select s.record_id from ${S(x)} where s.party_key = t.party_key and ${NEAR_RECORD}`)} s
+            where t.ticket_id = any(:ids)`,
   ], 'asc');
 const TICKET_SUPERVISION_FROM_RECORDS = (w: WarehouseTarget) =>
   insertLinks(w, 'ticket_supervision', TICKET, RECORD, [
-    (x) => `select t.ticket_id, s.record_id, 'cited' as via from ${S(x)} cross join lateral unnest(s.related_ticket_ids) as cited(ticket_id) join ${T(x)} on t.ticket_id = cited.ticket_id where s.record_id = any(:ids)`,
-    SAME_PARTY('s.record_id = any(:ids)'),
+    (x) => `select t.ticket_id, s.record_id, 'cited' as via from ${S(x)} cross join lateral unnest(s.related_ticket_ids) as cited(ticket_id)
+            ${lookup(`select t.ticket_id from ${T(x)} where t.ticket_id = cited.ticket_id`)} t
+            where s.record_id = any(:ids)`,
+    (x) => `select t.ticket_id, s.record_id, 'party' from ${S(x)}
+            ${lookup(`select t.ticket_id from ${T(x)} where t.party_key = s.party_key and ${NEAR_RECORD}`)} t
+            where s.record_id = any(:ids)`,
   ], 'asc');
 
 /** Resolves parties and (re)links the records of one dataset that the batch touched. */
@@ -125,14 +154,14 @@ export async function linkTouched(trx: Knex.Transaction, table: CoreTable, ids: 
   switch (table.dataset) {
     case 'enforcement-case':
       await trx.raw(CASE_SUPERVISION_FROM_CASES(target), params);
-      await trx.raw(TICKET_CASE(target, 'c.case_id = any(:ids)'), params);
+      await trx.raw(TICKET_CASE_FROM_CASES(target), params);
       break;
     case 'supervision-record':
       await trx.raw(CASE_SUPERVISION_FROM_RECORDS(target), params);
       await trx.raw(TICKET_SUPERVISION_FROM_RECORDS(target), params);
       break;
     case 'hotline-ticket':
-      await trx.raw(TICKET_CASE(target, 't.ticket_id = any(:ids)'), params);
+      await trx.raw(TICKET_CASE_FROM_TICKETS(target), params);
       await trx.raw(TICKET_SUPERVISION_FROM_TICKETS(target), params);
       break;
   }

@@ -25,6 +25,30 @@ export interface WarehouseSinkStats {
   current: number;
   /** PostgreSQL transactions committed. */
   batches: number;
+  /** Milliseconds spent per phase of a batch, summed over batches (wall time: batches applied at once overlap). */
+  phaseMs: Record<BatchPhase, number>;
+}
+
+/**
+ * The phases of a batch: decoding its messages; beginning its transaction (a pool connection,
+ * settings, the stored offset); loading and merging its rows; waiting for the turn to write
+ * parties and links; writing them and the offset; committing.
+ */
+export const BATCH_PHASES = ['decode', 'begin', 'upsert', 'link_wait', 'links', 'commit'] as const;
+export type BatchPhase = (typeof BATCH_PHASES)[number];
+
+/** Times consecutive phases: each call charges the time since the previous one to a phase. */
+function phaseClock(): { lap(phase: BatchPhase): void; laps: Partial<Record<BatchPhase, number>> } {
+  let last = performance.now();
+  const laps: Partial<Record<BatchPhase, number>> = {};
+  return {
+    laps,
+    lap(phase) {
+      const now = performance.now();
+      laps[phase] = (laps[phase] ?? 0) + (now - last);
+      last = now;
+    },
+  };
 }
 
 export interface WarehouseSinkDeps {
@@ -69,6 +93,8 @@ function recordedAt(message: KafkaMessage): string | null {
   return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : null;
 }
 
+const roundedLaps = (laps: Partial<Record<BatchPhase, number>>) => Object.fromEntries(Object.entries(laps).map(([phase, ms]) => [phase, Math.round(ms)]));
+
 export const CANONICAL_TOPICS: readonly string[] = Object.values(DATASET_TOPICS);
 
 /**
@@ -86,7 +112,14 @@ export const CANONICAL_TOPICS: readonly string[] = Object.values(DATASET_TOPICS)
  *   await sink.start();   // runs until stop()
  */
 export class WarehouseSink {
-  readonly stats: WarehouseSinkStats = { read: 0, skipped: 0, versions: 0, current: 0, batches: 0 };
+  readonly stats: WarehouseSinkStats = {
+    read: 0,
+    skipped: 0,
+    versions: 0,
+    current: 0,
+    batches: 0,
+    phaseMs: Object.fromEntries(BATCH_PHASES.map((phase) => [phase, 0])) as Record<BatchPhase, number>,
+  };
   readonly consumerName: string;
   private consumer: Consumer | null = null;
   /** Next offset per partition as last committed to PostgreSQL by this process (or read at start). */
@@ -153,6 +186,7 @@ export class WarehouseSink {
         if (batch.messages.length === 0 || !isRunning() || isStale() || this.paused) return;
         // Registered before the first await, so a pause() called from now on waits for this batch.
         const work = (async () => {
+          const clock = phaseClock();
           const records: Received[] = [];
           for (const m of batch.messages) {
             if (!m.value) continue;
@@ -162,7 +196,8 @@ export class WarehouseSink {
             records.push({ offset: BigInt(m.offset), record, recordedAt: recordedAt(m) });
           }
           const next = BigInt(batch.lastOffset()) + 1n;
-          await this.apply(batch.topic, batch.partition, records, next);
+          clock.lap('decode');
+          await this.apply(batch.topic, batch.partition, records, next, clock);
           this.offsets.set(partitionKey(batch.topic, batch.partition), next);
           resolveOffset(batch.lastOffset());
           this.stats.read += batch.messages.length;
@@ -181,7 +216,7 @@ export class WarehouseSink {
   }
 
   /** One transaction: skip what is already applied, merge the rest, store the next offset. */
-  private async apply(topic: string, partition: number, records: Received[], next: bigint): Promise<void> {
+  private async apply(topic: string, partition: number, records: Received[], next: bigint, clock: ReturnType<typeof phaseClock>): Promise<void> {
     const table = CORE_TABLES[this.datasetOf.get(topic)!];
     try {
       await this.deps.db.transaction(async (trx) => {
@@ -192,6 +227,7 @@ export class WarehouseSink {
         // Waits while a rebuild switches over (it holds these rows); the statements below are
         // parsed after the wait, so they name the tables that are live by then.
         const stored = await lockOffset(trx, this.consumerName, topic, partition);
+        clock.lap('begin');
         if (stored !== null && stored >= next) {
           this.stats.skipped += records.length;
           return;
@@ -200,16 +236,22 @@ export class WarehouseSink {
         this.stats.skipped += records.length - fresh.length;
         const result = await upsertRecords(trx, table, fresh.map((r) => r.record), { target: this.target, recordedAt: fresh.map((r) => r.recordedAt) });
         const ids = [...new Set(fresh.map((r) => String(r.record[table.idColumn])))];
+        clock.lap('upsert');
         // Parties and links are shared between partitions: one transaction at a time from here
         // to its commit. A link statement then sees every record committed before it, so two
         // batches applied at once (or by two hubs) cannot each miss the record the other brings.
         await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`liandong.warehouse.links:${this.target.core}`]);
+        clock.lap('link_wait');
         await linkTouched(trx, table, ids, this.deps.config.warehouse.link_window_days, this.target);
         await storeOffset(trx, this.consumerName, topic, partition, next);
+        clock.lap('links');
         this.stats.versions += result.versions;
         this.stats.current += result.current;
       });
+      clock.lap('commit');
       this.stats.batches++;
+      for (const [phase, ms] of Object.entries(clock.laps)) this.stats.phaseMs[phase as BatchPhase] += ms;
+      this.deps.logger.debug('warehouse batch applied', { topic, partition, rows: records.length, next_offset: next.toString(), ms: roundedLaps(clock.laps) });
     } catch (err) {
       const pgCode = (err as { code?: string }).code;
       throw new SinkError(`warehouse batch ${topic}/${partition} up to offset ${next - 1n} failed: ${(err as Error).message}`, pgCode, err);

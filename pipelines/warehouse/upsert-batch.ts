@@ -82,7 +82,7 @@ export function statementFor(table: CoreTable, target: WarehouseTarget = LIVE_TA
       select ${names.map((n) => `l.${n}`).join(', ')}, l.content_hash, coalesce(h.recorded_at, f.recorded_at, now())
       from latest l
       join firsts f on ${sameVersion('f', 'l')}
-      left join ${history} h on ${sameVersion('h', 'l')}
+      left join lateral (select h.recorded_at from ${history} h where ${sameVersion('h', 'l')} offset 0) h on true
       on conflict (${id}) do update set ${[...names, 'content_hash', 'recorded_at'].filter((n) => n !== id).map((n) => `${n} = excluded.${n}`).join(', ')}
       where excluded.source_updated_at > cur.source_updated_at
          or (excluded.source_updated_at = cur.source_updated_at and excluded.content_hash <> cur.content_hash)
