@@ -146,6 +146,17 @@ const TICKET_SUPERVISION_FROM_RECORDS = (w: WarehouseTarget) =>
             where s.record_id = any(:ids)`,
   ], 'asc');
 
+/**
+ * Waits for this transaction's turn to write parties and links, and keeps it until commit.
+ * Parties and links are shared by every partition: two batches applied at once (by one sink
+ * or by two hubs) could otherwise each look for the other's record before it was committed,
+ * and a case and the opinion citing it would never be linked. Taken after the batch's own
+ * rows are written, so a link statement sees every batch that committed before it.
+ */
+export async function takeLinkTurn(trx: Knex.Transaction, target: WarehouseTarget = LIVE_TARGET): Promise<void> {
+  await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`liandong.warehouse.links:${target.core}`]);
+}
+
 /** Resolves parties and (re)links the records of one dataset that the batch touched. */
 export async function linkTouched(trx: Knex.Transaction, table: CoreTable, ids: string[], windowDays: number, target: WarehouseTarget = LIVE_TARGET): Promise<void> {
   if (ids.length === 0) return;

@@ -10,7 +10,7 @@ import { watchCrash } from '../normalise/normaliser';
 import { ensureTopics } from '../topics';
 import { lockOffset, partitionKey, readOffsets, storeOffset } from './consumer-offsets';
 import { CORE_TABLES } from './core-rows';
-import { linkTouched } from './link-parties';
+import { linkTouched, takeLinkTurn } from './link-parties';
 import { upsertRecords } from './upsert-batch';
 import { LIVE_TARGET, WarehouseTarget } from './warehouse-target';
 
@@ -237,10 +237,8 @@ export class WarehouseSink {
         const result = await upsertRecords(trx, table, fresh.map((r) => r.record), { target: this.target, recordedAt: fresh.map((r) => r.recordedAt) });
         const ids = [...new Set(fresh.map((r) => String(r.record[table.idColumn])))];
         clock.lap('upsert');
-        // Parties and links are shared between partitions: one transaction at a time from here
-        // to its commit. A link statement then sees every record committed before it, so two
-        // batches applied at once (or by two hubs) cannot each miss the record the other brings.
-        await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`liandong.warehouse.links:${this.target.core}`]);
+        // Parties and links: one transaction at a time from here to its commit.
+        await takeLinkTurn(trx, this.target);
         clock.lap('link_wait');
         await linkTouched(trx, table, ids, this.deps.config.warehouse.link_window_days, this.target);
         await storeOffset(trx, this.consumerName, topic, partition, next);

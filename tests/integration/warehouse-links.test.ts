@@ -7,6 +7,9 @@ import { createRegistry } from '../../lib/registry-client';
 import { outputCodec } from '../../pipelines/normalise/outcomes';
 import { prepareTopicsAndSchemas } from '../../pipelines/topics';
 import { positionAtEnd } from '../../pipelines/warehouse/consumer-offsets';
+import { CORE_TABLES } from '../../pipelines/warehouse/core-rows';
+import { linkTouched, takeLinkTurn } from '../../pipelines/warehouse/link-parties';
+import { upsertRecords } from '../../pipelines/warehouse/upsert-batch';
 import { CANONICAL_TOPICS, WarehouseSink } from '../../pipelines/warehouse/sink-warehouse';
 import { DATASET_TOPICS } from '../../schemas/catalog';
 import { migrateLatest } from '../../sql/migrate';
@@ -109,4 +112,40 @@ describe('warehouse links, views and roles', () => {
       await analyst.destroy();
     }
   });
+
+  it('links a case and the opinion citing it when their two batches are applied at the same time', async () => {
+    const run = uniqueName('it-conc');
+    const decisionNo = `酒市监罚〔2025〕${run}号`;
+    const theCase = caseRecord(run, decisionNo);
+    const opinion = opinionRecord(run, decisionNo);
+    const cases = CORE_TABLES['enforcement-case'];
+    const records = CORE_TABLES['supervision-record'];
+    // Two batches in flight, as the sink applies partitions at once: each wrote its own row,
+    // neither has committed, so neither can see the other's.
+    const a = await db.transaction();
+    const b = await db.transaction();
+    try {
+      await upsertRecords(a, cases, [theCase]);
+      await upsertRecords(b, records, [opinion]);
+      await takeLinkTurn(a);
+      let bLinked = false;
+      const bSide = (async () => {
+        await takeLinkTurn(b);
+        await linkTouched(b, records, [String(opinion.record_id)], config.warehouse.link_window_days);
+        await b.commit();
+        bLinked = true;
+      })();
+      await linkTouched(a, cases, [String(theCase.case_id)], config.warehouse.link_window_days);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(bLinked).toBe(false); // b waits for a's turn, which lasts until a commits
+      await a.commit();
+      await bSide;
+      const links = await db('link.case_supervision').where({ case_id: theCase.case_id }).select('record_id', 'via');
+      expect(links).toEqual([{ record_id: opinion.record_id, via: 'decision_no' }]);
+    } finally {
+      if (!a.isCompleted()) await a.rollback();
+      if (!b.isCompleted()) await b.rollback();
+    }
+  });
 });
+
