@@ -117,7 +117,7 @@ export async function measureSink(
       totalSeconds: (last.at - startedAt) / 1000,
       partial: last.rows < target,
       joins,
-      stats: { ...sink.stats },
+      stats: { ...sink.stats, phaseMs: { ...sink.stats.phaseMs } },
     };
   } finally {
     // Waits for the batch in flight, if any: its transaction commits or rolls back before the bench goes on.

@@ -3,10 +3,12 @@ import type { Knex } from 'knex';
 /**
  * Wall time of the sink's statements by kind, from knex's own query events (a transaction's
  * statements reach the parent instance's listeners), so the bench can say where a batch's
- * time goes without touching the sink. BEGIN and COMMIT bypass those events: what the
- * statements do not account for is commit, Kafka and the sink's JavaScript.
+ * time goes without touching the sink. BEGIN, COMMIT and the staging COPY (sent on the
+ * connection itself) bypass those events: what the statements do not account for is the COPY,
+ * commit, Kafka and the sink's JavaScript. The sink's own per-phase times cover all of it.
  */
 const KINDS: ReadonlyArray<readonly [kind: string, pattern: RegExp]> = [
+  // The merge from the staging table (the statement that names it).
   ['upsert', /liandong_stage_/],
   ['parties', /insert into "?core[^.]*"?\."?party"?/],
   ['link case_supervision', /insert into "?link[^.]*"?\."?case_supervision"?/],

@@ -6,7 +6,7 @@ import { createLogger } from '../lib/log';
 import { createRegistry } from '../lib/registry-client';
 import { prepareTopicsAndSchemas } from '../pipelines/topics';
 import { positionAtEnd, readOffsets } from '../pipelines/warehouse/consumer-offsets';
-import { CANONICAL_TOPICS } from '../pipelines/warehouse/sink-warehouse';
+import { BATCH_PHASES, CANONICAL_TOPICS } from '../pipelines/warehouse/sink-warehouse';
 import type { Dataset } from '../schemas/catalog';
 import { createBenchDatabase } from './bench-database';
 import { loadCanonicalTopics } from './canonical-load';
@@ -144,7 +144,8 @@ export async function benchWarehouse(config: Config, records: number): Promise<B
         unit: '% of wall',
         note:
           `${sink.sql.map((t) => `${t.kind} ${(t.ms / 1000).toFixed(1)} s (${Math.round((100 * t.ms) / (sink.wallSeconds * 1000))}%, ${t.count}×)`).join(', ')}; ` +
-          `the rest is commit, Kafka fetch and JavaScript: this process used ${sink.cpuSeconds.toFixed(1)} s CPU (${Math.round((sink.cpuSeconds * 1e6) / sink.stats.read)} µs per message read); ` +
+          `the sink's own phases, summed over batches (${config.warehouse.concurrent_batches} at once, so they overlap): ${BATCH_PHASES.map((phase) => `${phase} ${(sink.stats.phaseMs[phase] / 1000).toFixed(1)} s`).join(', ')}; ` +
+          `the rest is the staging COPY, commit, Kafka fetch and JavaScript: this process used ${sink.cpuSeconds.toFixed(1)} s CPU (${Math.round((sink.cpuSeconds * 1e6) / sink.stats.read)} µs per message read); ` +
           `${made.links} link rows (${(made.links / sink.rows).toFixed(1)} per row applied) and ${made.parties} parties made`,
       },
       {
