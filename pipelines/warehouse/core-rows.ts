@@ -150,11 +150,15 @@ export function coreRow(table: CoreTable, record: Rec): Record<string, unknown> 
   return row;
 }
 
-/** JSON text of each key seen, so a record's fixed field names are quoted once per process. */
+/** JSON text of the keys seen, so a record's fixed field names are quoted once per process (up to a bound). */
 const keyJson = new Map<string, string>();
+const KEY_CACHE_LIMIT = 10_000;
 const quotedKey = (key: string): string => {
   let text = keyJson.get(key);
-  if (text === undefined) keyJson.set(key, (text = JSON.stringify(key)));
+  if (text === undefined) {
+    text = JSON.stringify(key);
+    if (keyJson.size < KEY_CACHE_LIMIT) keyJson.set(key, text);
+  }
   return text;
 };
 

@@ -25,7 +25,7 @@ export interface UpsertOptions {
   recordedAt?: ReadonlyArray<string | null>;
 }
 
-/** The statements for one table in one schema, built once: they depend only on the table's columns and schema. */
+/** The merge statement of one table in one schema, built once: it depends only on the table's columns and schema. */
 const statements = new Map<string, string>();
 
 /** The session's staging table of a core table: its columns, plus the batch position, content hash, recorded time and record. */
@@ -125,7 +125,7 @@ async function connectionOf(trx: Knex.Transaction): Promise<pg.ClientBase> {
 /**
  * Applies a batch of canonical records of one table, inside the caller's transaction:
  * COPY into the staging table, then the merge statement. Set-based from end to end: the
- * records cross to PostgreSQL once, in COPY's own format, with no statement per record.
+ * batch goes to PostgreSQL as one COPY stream, with no statement per record.
  */
 export async function upsertRecords(trx: Knex.Transaction, table: CoreTable, records: ReadonlyArray<Record<string, unknown>>, options: UpsertOptions = {}): Promise<UpsertResult> {
   if (records.length === 0) return { versions: 0, current: 0 };

@@ -1,4 +1,8 @@
-import { contentHash, CORE_TABLES, coreRow, stableJson } from '../../../pipelines/warehouse/core-rows';
+import fs from 'node:fs';
+import path from 'node:path';
+import avro from 'avsc';
+import { contentHash, CORE_TABLES, coreRow, stableJson, versionText } from '../../../pipelines/warehouse/core-rows';
+import { LOGICAL_TYPES } from '../../../schemas/logical-types';
 
 const party = { kind: 'ORGANISATION', name: '酒泉嘉峪建材有限公司', uscc: '916209820891082853', id_hash: null, id_masked: null, region_code: '620982' };
 const lineage = { source_id: 'jq-amr-penalty', raw_topic: 'raw.jq-amr-penalty', raw_partition: 0, raw_offset: 8, ingested_at: '2026-11-27T03:13:31.776Z', normaliser_version: '1.0.0' };
@@ -52,5 +56,22 @@ describe('core rows', () => {
 
   it('writes JSON with sorted keys at every level', () => {
     expect(stableJson({ b: 1, a: { d: [2, { f: null, e: 'x' }], c: true } })).toBe('{"a":{"c":true,"d":[2,{"e":"x","f":null}]},"b":1}');
+  });
+
+  it('gives a decoded Avro record (keys sorted once per record type) the same text and hash as the plain object', () => {
+    const schema = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../schemas/supervision-record.avsc'), 'utf8'));
+    const type = avro.Type.forSchema(schema, { logicalTypes: LOGICAL_TYPES as never });
+    const plain = {
+      record_id: 'JQJ-1', procuratorate_code: '11620900013905600W', kind: 'TRANSFER_OPINION', doc_no: '酒检意〔2025〕3号', target_agency_code: 'A',
+      related_decision_nos: ['D1'], related_case_ids: [], related_ticket_ids: ['T1'], party, region_code: '620902', summary: '线索\t"引号"\\',
+      issued_on: '2025-05-01', reply_due_on: '2025-05-04', replied_on: null, status: 'AWAITING_REPLY', source_updated_at: '2025-05-01T00:00:00.000Z',
+      lineage, warnings: ['W'],
+    };
+    const decoded = type.fromBuffer(type.toBuffer(plain)) as Record<string, unknown>;
+    expect(decoded.constructor).not.toBe(Object);
+    const roundTrip = JSON.parse(JSON.stringify(decoded)) as Record<string, unknown>;
+    expect(versionText(decoded)).toEqual(versionText(roundTrip));
+    expect(contentHash(decoded)).toBe(contentHash(roundTrip));
+    expect(JSON.parse(versionText(decoded).json)).toEqual(roundTrip);
   });
 });
