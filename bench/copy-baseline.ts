@@ -7,9 +7,9 @@ import { CORE_TABLES, CoreTable } from '../pipelines/warehouse/core-rows';
 import type { Dataset } from '../schemas/catalog';
 
 /**
- * The floor the sink is compared with: the same rows (`coreRow` of the same canonical
- * records, in the text format the sink's staging load uses) streamed with `COPY … FROM STDIN` into plain, logged, unindexed tables
- * that have the core tables' columns. No history, no merge, no links, no offsets: what
+ * The floor the sink is compared with: the same rows (the core tables' columns of the same
+ * canonical records, formatted by the sink's own `copyColumns`) streamed with `COPY … FROM
+ * STDIN` in text format into plain, logged, unindexed tables that have the core tables' columns. No history, no merge, no links, no offsets: what
  * PostgreSQL on this machine can ingest at best.
  */
 

@@ -165,8 +165,9 @@ const ConfigSchema = z
         initial_position: z.enum(['earliest', 'latest']).default('earliest'),
         /**
          * Partition batches a warehouse sink applies at once, each in its own transaction (and
-         * pool connection): one batch's records are prepared while another's SQL runs. Parties
-         * and links are still written one transaction at a time.
+         * pool connection, so it must stay below `database.pool_max`): one batch's records are
+         * prepared while another's SQL runs. Parties and links are still written one
+         * transaction at a time.
          */
         concurrent_batches: z.number().int().min(1).max(16).default(3),
       })
@@ -274,6 +275,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     );
   }
   rejectSharedPorts(parsed.data, file ?? 'defaults');
+  rejectStarvedPool(parsed.data, file ?? 'defaults');
   return resolve(parsed.data, file, env);
 }
 
@@ -295,6 +297,18 @@ function rejectSharedPorts(raw: RawConfig, where: string): void {
         ]);
       }
     }
+  }
+}
+
+/** Each batch the warehouse sink applies at once holds a pool connection; the API and the normaliser's tables need some too. */
+function rejectStarvedPool(raw: RawConfig, where: string): void {
+  const { concurrent_batches: batches } = raw.warehouse;
+  const { pool_max: pool } = raw.database;
+  if (batches >= pool) {
+    throw new ConfigError(
+      `invalid configuration (${where}): warehouse.concurrent_batches is ${batches} but database.pool_max is ${pool}; each batch applied at once holds a connection, so leave some for the rest of the hub`,
+      [{ path: 'warehouse.concurrent_batches', expected: `a number below database.pool_max (${pool})` }],
+    );
   }
 }
 

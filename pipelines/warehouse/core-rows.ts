@@ -212,6 +212,10 @@ export function stableJson(value: unknown): string {
   return objectJson(value as Rec);
 }
 
+/** SHA-256 in hex; one-shot `crypto.hash` where Node has it (20.12+), the Hash object otherwise. */
+const sha256: (text: string) => string =
+  typeof crypto.hash === 'function' ? (text) => crypto.hash('sha256', text) : (text) => crypto.createHash('sha256').update(text).digest('hex');
+
 /** A version of a record as the warehouse stores it: its content hash and the whole record as JSON text. */
 export interface VersionText {
   contentHash: string;
@@ -226,12 +230,12 @@ export interface VersionText {
  */
 export function versionText(record: Rec): VersionText {
   const text = objectJson(record, 'lineage');
-  const hash = crypto.hash('sha256', text);
+  const hash = sha256(text);
   const lineage = record.lineage;
   if (lineage === undefined) return { contentHash: hash, json: text };
   return { contentHash: hash, json: `{"lineage":${stableJson(lineage)}${text === '{}' ? '}' : `,${text.slice(1)}`}` };
 }
 
 export function contentHash(record: Rec): string {
-  return crypto.hash('sha256', objectJson(record, 'lineage'));
+  return sha256(objectJson(record, 'lineage'));
 }

@@ -219,44 +219,54 @@ export class WarehouseSink {
     logger.info('warehouse sink started', { consumer: this.consumerName, stored_partitions: this.offsets.size });
   }
 
-  /** One transaction: skip what is already applied, merge the rest, store the next offset. */
+  /**
+   * One transaction: skip what is already applied, merge the rest, store the next offset.
+   * A transaction PostgreSQL rolled back to break a deadlock (possible between two batches of
+   * one topic only if an id ever appears in two partitions, e.g. after partitions were added)
+   * is run again, up to three times: it changed nothing.
+   */
   private async apply(topic: string, partition: number, records: Received[], next: bigint, clock: ReturnType<typeof phaseClock>): Promise<void> {
     const table = CORE_TABLES[this.datasetOf.get(topic)!];
-    try {
-      await this.deps.db.transaction(async (trx) => {
-        // Each statement is planned from statistics that lag a fast-growing table: its estimated
-        // cost can trip JIT compilation, which took ~400 ms per statement against a few ms of
-        // execution. A batch's sorts spill to disk under the default work_mem.
-        await trx.raw(`set local jit = off; set local work_mem = '64MB'${this.deps.synchronousCommit === false ? '; set local synchronous_commit = off' : ''}`);
-        // Waits while a rebuild switches over (it holds these rows); the statements below are
-        // parsed after the wait, so they name the tables that are live by then.
-        const stored = await lockOffset(trx, this.consumerName, topic, partition);
-        clock.lap('begin');
-        if (stored !== null && stored >= next) {
-          this.stats.skipped += records.length;
-          return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await this.deps.db.transaction(async (trx) => {
+          // Each statement is planned from statistics that lag a fast-growing table: its estimated
+          // cost can trip JIT compilation, which took ~400 ms per statement against a few ms of
+          // execution. A batch's sorts spill to disk under the default work_mem.
+          await trx.raw(`set local jit = off; set local work_mem = '64MB'${this.deps.synchronousCommit === false ? '; set local synchronous_commit = off' : ''}`);
+          // Waits while a rebuild switches over (it holds these rows); the statements below are
+          // parsed after the wait, so they name the tables that are live by then.
+          const stored = await lockOffset(trx, this.consumerName, topic, partition);
+          clock.lap('begin');
+          if (stored !== null && stored >= next) return { skipped: records.length, versions: 0, current: 0 };
+          const fresh = stored === null ? records : records.filter((r) => r.offset >= stored);
+          const result = await upsertRecords(trx, table, fresh.map((r) => r.record), { target: this.target, recordedAt: fresh.map((r) => r.recordedAt) });
+          const ids = [...new Set(fresh.map((r) => String(r.record[table.idColumn])))];
+          clock.lap('upsert');
+          // Parties and links: one transaction at a time from here to its commit.
+          await takeLinkTurn(trx, this.target);
+          clock.lap('link_wait');
+          await linkTouched(trx, table, ids, this.deps.config.warehouse.link_window_days, this.target);
+          await storeOffset(trx, this.consumerName, topic, partition, next);
+          clock.lap('links');
+          return { skipped: records.length - fresh.length, ...result };
+        });
+        clock.lap('commit');
+        this.stats.skipped += outcome.skipped;
+        this.stats.versions += outcome.versions;
+        this.stats.current += outcome.current;
+        this.stats.batches++;
+        for (const [phase, ms] of Object.entries(clock.laps)) this.stats.phaseMs[phase as BatchPhase] += ms;
+        this.deps.logger.debug('warehouse batch applied', { topic, partition, rows: records.length, next_offset: next.toString(), ms: roundedLaps(clock.laps) });
+        return;
+      } catch (err) {
+        const pgCode = (err as { code?: string }).code;
+        if (attempt < 3 && (pgCode === '40P01' || pgCode === '40001')) {
+          this.deps.logger.warn('warehouse batch rolled back by PostgreSQL, applying it again', { topic, partition, pg_code: pgCode, attempt });
+          continue;
         }
-        const fresh = stored === null ? records : records.filter((r) => r.offset >= stored);
-        this.stats.skipped += records.length - fresh.length;
-        const result = await upsertRecords(trx, table, fresh.map((r) => r.record), { target: this.target, recordedAt: fresh.map((r) => r.recordedAt) });
-        const ids = [...new Set(fresh.map((r) => String(r.record[table.idColumn])))];
-        clock.lap('upsert');
-        // Parties and links: one transaction at a time from here to its commit.
-        await takeLinkTurn(trx, this.target);
-        clock.lap('link_wait');
-        await linkTouched(trx, table, ids, this.deps.config.warehouse.link_window_days, this.target);
-        await storeOffset(trx, this.consumerName, topic, partition, next);
-        clock.lap('links');
-        this.stats.versions += result.versions;
-        this.stats.current += result.current;
-      });
-      clock.lap('commit');
-      this.stats.batches++;
-      for (const [phase, ms] of Object.entries(clock.laps)) this.stats.phaseMs[phase as BatchPhase] += ms;
-      this.deps.logger.debug('warehouse batch applied', { topic, partition, rows: records.length, next_offset: next.toString(), ms: roundedLaps(clock.laps) });
-    } catch (err) {
-      const pgCode = (err as { code?: string }).code;
-      throw new SinkError(`warehouse batch ${topic}/${partition} up to offset ${next - 1n} failed: ${(err as Error).message}`, pgCode, err);
+        throw new SinkError(`warehouse batch ${topic}/${partition} up to offset ${next - 1n} failed: ${(err as Error).message}`, pgCode, err);
+      }
     }
   }
 

@@ -132,7 +132,8 @@ export async function upsertRecords(trx: Knex.Transaction, table: CoreTable, rec
   const chunks = stagingChunks(table, records, options.recordedAt);
   const connection = await connectionOf(trx);
   // The notice that the table already exists is not worth a line in the server's or our log.
-  await connection.query(`set local client_min_messages = warning; ${createStagingSql(table)}`);
+  // Emptied first: a second batch of the same table in one transaction must not merge the first's rows again.
+  await connection.query(`set local client_min_messages = warning; ${createStagingSql(table)}; delete from ${stagingTable(table)}`);
   const copy = connection.query(copyFrom(`copy ${stagingTable(table)} (${STAGED_COLUMNS(table).map(ident).join(', ')}) from stdin`));
   await pipeline(Readable.from(chunks), copy);
   const result = await trx.raw<{ rows: UpsertResult[] }>(statementFor(table, options.target));

@@ -94,6 +94,12 @@ describe('configuration: cross-checks', () => {
     expect(err.message).toMatch(/stack.postgres.port and stack.registry.port are both 15432/);
   });
 
+  it('refuses more warehouse batches at once than the pool leaves room for', () => {
+    const err = loadError(writeConfig('database:\n  pool_max: 3\nwarehouse:\n  concurrent_batches: 3\n'));
+    expect(err.message).toMatch(/warehouse.concurrent_batches is 3 but database.pool_max is 3/);
+    expect(loadConfig({ file: writeConfig('database:\n  pool_max: 4\nwarehouse:\n  concurrent_batches: 3\n'), env: {} }).warehouse.concurrent_batches).toBe(3);
+  });
+
   it("checks MariaDB's port against the others only while MariaDB is enabled", () => {
     expect(loadError(writeConfig('stack:\n  mariadb:\n    port: 19092\n')).message).toMatch(/stack.mariadb.port and stack.kafka.port are both 19092/);
     const config = loadConfig({ file: writeConfig('stack:\n  mariadb:\n    port: 19092\n    enabled: false\n'), env: {} });
