@@ -17,11 +17,19 @@ export async function readOffsets(db: Knex, consumer: string): Promise<Map<strin
 
 /**
  * The stored offset of one partition, row-locked until the transaction ends: two sink
- * instances that both hold the partition during a rebalance then apply its messages once.
+ * instances that both hold the partition during a rebalance then apply its messages once,
+ * and a rebuild's switch-over (which locks every offset row of the consumer) waits for the
+ * batch or the batch for it. A partition without a row yet gets one at `first`, the batch's
+ * first offset (where a sink without a stored offset starts), so there is always a row to lock.
  */
-export async function lockOffset(trx: Knex.Transaction, consumer: string, topic: string, partition: number): Promise<bigint | null> {
-  const row = await trx('ops.consumer_offsets').where({ consumer, topic, partition }).forUpdate().first<{ next_offset: string } | undefined>('next_offset');
-  return row ? BigInt(row.next_offset) : null;
+export async function lockOffset(trx: Knex.Transaction, consumer: string, topic: string, partition: number, first: bigint): Promise<bigint> {
+  await trx.raw(
+    `insert into ops.consumer_offsets (consumer, topic, partition, next_offset, updated_at) values (?, ?, ?, ?, now())
+     on conflict (consumer, topic, partition) do nothing`,
+    [consumer, topic, partition, first.toString()],
+  );
+  const row = await trx('ops.consumer_offsets').where({ consumer, topic, partition }).forUpdate().first<{ next_offset: string }>('next_offset');
+  return BigInt(row!.next_offset);
 }
 
 export async function storeOffset(trx: Knex | Knex.Transaction, consumer: string, topic: string, partition: number, next: bigint): Promise<void> {

@@ -236,10 +236,10 @@ export class WarehouseSink {
           await trx.raw(`set local jit = off; set local work_mem = '64MB'${this.deps.synchronousCommit === false ? '; set local synchronous_commit = off' : ''}`);
           // Waits while a rebuild switches over (it holds these rows); the statements below are
           // parsed after the wait, so they name the tables that are live by then.
-          const stored = await lockOffset(trx, this.consumerName, topic, partition);
+          const stored = await lockOffset(trx, this.consumerName, topic, partition, records[0]?.offset ?? next);
           clock.lap('begin');
-          if (stored !== null && stored >= next) return { skipped: records.length, versions: 0, current: 0 };
-          const fresh = stored === null ? records : records.filter((r) => r.offset >= stored);
+          if (stored >= next) return { skipped: records.length, versions: 0, current: 0 };
+          const fresh = records.filter((r) => r.offset >= stored);
           const result = await upsertRecords(trx, table, fresh.map((r) => r.record), { target: this.target, recordedAt: fresh.map((r) => r.recordedAt) });
           const ids = [...new Set(fresh.map((r) => String(r.record[table.idColumn])))];
           clock.lap('upsert');

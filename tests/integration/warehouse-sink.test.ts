@@ -10,7 +10,7 @@ import { normaliseEnvelope } from '../../pipelines/normalise/normalise-record';
 import { outputCodec } from '../../pipelines/normalise/outcomes';
 import { prepareTopicsAndSchemas } from '../../pipelines/topics';
 import { buildEnvelope } from '../../pipelines/raw-envelope';
-import { partitionKey, positionAtEnd, readOffsets } from '../../pipelines/warehouse/consumer-offsets';
+import { lockOffset, partitionKey, positionAtEnd, readOffsets, storeOffset } from '../../pipelines/warehouse/consumer-offsets';
 import { contentHash, CORE_TABLES } from '../../pipelines/warehouse/core-rows';
 import { CANONICAL_TOPICS, WarehouseSink } from '../../pipelines/warehouse/sink-warehouse';
 import { Dataset, DATASET_TOPICS, rawTopic } from '../../schemas/catalog';
@@ -138,4 +138,26 @@ describe('the warehouse sink', () => {
       measures: enforcement.measures,
     });
   }, 900_000);
+
+  it('locks a partition with no stored offset yet, so two sinks holding it during a rebalance apply its batch once', async () => {
+    const consumer = uniqueName('it-lock');
+    const a = await db.transaction();
+    const b = await db.transaction();
+    try {
+      expect(await lockOffset(a, consumer, 'canonical.x', 0, 100n)).toBe(100n);
+      let bStored: bigint | 'waiting' = 'waiting';
+      const bSide = lockOffset(b, consumer, 'canonical.x', 0, 100n).then((stored) => {
+        bStored = stored;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(bStored).toBe('waiting'); // b waits for a's row
+      await storeOffset(a, consumer, 'canonical.x', 0, 250n);
+      await a.commit();
+      await bSide;
+      expect(bStored).toBe(250n); // and then skips what a applied
+    } finally {
+      if (!a.isCompleted()) await a.rollback();
+      if (!b.isCompleted()) await b.rollback();
+    }
+  });
 });
