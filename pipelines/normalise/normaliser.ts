@@ -1,5 +1,5 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Batch, Consumer, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/log';
 import { rawTopic } from '../../schemas/catalog';
@@ -30,6 +30,40 @@ export interface NormaliserDeps {
    * a non-retriable error). A long-running process should exit non-zero rather than idle.
    */
   onFatal?: (err: Error) => void;
+}
+
+/**
+ * Groups the items that arrive together (kafkajs starts a fetch's partition batches in one go
+ * when they may run at once) and hands each group to `apply` once: every `add` resolves when
+ * its group was applied, or rejects with the group's error. Items added while a group is being
+ * applied form the next group, applied after it.
+ */
+export class FetchGroups<T> {
+  private open: Array<{ item: T; resolve: () => void; reject: (err: Error) => void }> | null = null;
+  private previous: Promise<void> = Promise.resolve();
+
+  constructor(private readonly apply: (items: T[]) => Promise<void>) {}
+
+  add(item: T): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.open) {
+        const group: NonNullable<FetchGroups<T>['open']> = (this.open = []);
+        // Closes once the batches started in this turn of the event loop have all been added.
+        setImmediate(() => {
+          this.open = null;
+          this.previous = this.previous.then(async () => {
+            try {
+              await this.apply(group.map((g) => g.item));
+              for (const g of group) g.resolve();
+            } catch (err) {
+              for (const g of group) g.reject(err as Error);
+            }
+          });
+        });
+      }
+      this.open.push({ item, resolve, reject });
+    });
+  }
 }
 
 /** Reports a consumer's crash to `onFatal` when kafkajs gives up on it. */
@@ -86,24 +120,38 @@ export class Normaliser {
     await this.consumer.subscribe({ topics: sourceIds.map(rawTopic), fromBeginning: true });
     const ctx = this.context();
     const groupId = config.normaliser.group_id;
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-        const { outcomes: encoded, bookkeeping, duplicates } = await normaliseMessages(codec, schemas, ctx, batch.topic, batch.partition, batch.messages, seen);
-        const next = (BigInt(batch.lastOffset()) + 1n).toString();
-        await produceInTransaction(producer, [...encoded, ...bookkeeping], { consumerGroupId: groupId, topic: batch.topic, partition: batch.partition, offset: next });
+    // Every partition batch of a fetch goes into one transaction: each transaction costs several
+    // round trips to the transaction coordinator, and one per partition, applied one after the
+    // other, was most of a record's way from raw topic to canonical topic.
+    const gather = new FetchGroups<Batch>(async (batches) => {
+      const done: Array<{ batch: Batch } & Awaited<ReturnType<typeof normaliseMessages>>> = [];
+      for (const batch of batches) done.push({ batch, ...(await normaliseMessages(codec, schemas, ctx, batch.topic, batch.partition, batch.messages, seen)) });
+      await produceInTransaction(
+        producer,
+        done.flatMap(({ outcomes, bookkeeping }) => [...outcomes, ...bookkeeping]),
+        { consumerGroupId: groupId, partitions: done.map(({ batch }) => ({ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() })) },
+      );
+      for (const { batch, outcomes, bookkeeping, duplicates } of done) {
         seen.commit(bookkeeping);
-        resolveOffset(batch.lastOffset());
         let dead = 0;
-        for (const e of encoded) if (e.outcome.kind === 'dead') dead++;
+        for (const e of outcomes) if (e.outcome.kind === 'dead') dead++;
         this.stats.read += batch.messages.length;
         this.stats.duplicates += duplicates;
         this.stats.dead += dead;
-        this.stats.canonical += encoded.length - dead;
+        this.stats.canonical += outcomes.length - dead;
         this.stats.batches++;
-        logger.debug('normalised batch', { topic: batch.topic, partition: batch.partition, records: encoded.length, dead });
+        logger.debug('normalised batch', { topic: batch.topic, partition: batch.partition, records: outcomes.length, dead, transaction_batches: done.length });
+      }
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      // All the partitions of a fetch at once, so they can share a transaction.
+      partitionsConsumedConcurrently: Math.max(1, sourceIds.length * config.topics.partitions),
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+        await gather.add(batch);
+        resolveOffset(batch.lastOffset());
         await heartbeat();
       },
     });

@@ -107,23 +107,27 @@ export async function outputCodec(registry: SchemaRegistry, schemas: OutputSchem
   return codec;
 }
 
+/** The consumed positions a transaction commits with its output: the next offset of each raw partition. */
+export interface ConsumedOffsets {
+  consumerGroupId: string;
+  partitions: Array<{ topic: string; partition: number; offset: string }>;
+}
+
 /**
  * Produces outcomes in one Kafka transaction, optionally with the consumer offsets that
  * produced them: either all of it becomes visible to read_committed consumers, or none.
  */
-export async function produceInTransaction(
-  producer: Producer,
-  encoded: Array<{ topic: string; message: Message }>,
-  offsets?: { consumerGroupId: string; topic: string; partition: number; offset: string },
-): Promise<void> {
+export async function produceInTransaction(producer: Producer, encoded: Array<{ topic: string; message: Message }>, offsets?: ConsumedOffsets): Promise<void> {
   const transaction = await producer.transaction();
   try {
     for (const chunk of chunkTopicMessages(groupByTopic<Message>(encoded))) await transaction.sendBatch({ topicMessages: chunk, acks: -1 });
-    if (offsets) {
-      await transaction.sendOffsets({
-        consumerGroupId: offsets.consumerGroupId,
-        topics: [{ topic: offsets.topic, partitions: [{ partition: offsets.partition, offset: offsets.offset }] }],
-      });
+    if (offsets && offsets.partitions.length > 0) {
+      const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+      for (const { topic, partition, offset } of offsets.partitions) {
+        if (!byTopic.has(topic)) byTopic.set(topic, []);
+        byTopic.get(topic)!.push({ partition, offset });
+      }
+      await transaction.sendOffsets({ consumerGroupId: offsets.consumerGroupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
     }
     await transaction.commit();
   } catch (err) {
