@@ -120,12 +120,14 @@ export class Normaliser {
     await this.consumer.subscribe({ topics: sourceIds.map(rawTopic), fromBeginning: true });
     const ctx = this.context();
     const groupId = config.normaliser.group_id;
-    // Every partition batch of a fetch goes into one transaction: each transaction costs several
-    // round trips to the transaction coordinator, and one per partition, applied one after the
-    // other, was most of a record's way from raw topic to canonical topic.
+    // The partition batches whose eachBatch starts in the same turn of the event loop (those of
+    // a fetch) go into one transaction: each transaction costs several round trips to the
+    // transaction coordinator, and one per partition, applied one after the other, was most of a
+    // record's way from raw topic to canonical topic. kafkajs heartbeats once per group then.
     const gather = new FetchGroups<Batch>(async (batches) => {
       const done: Array<{ batch: Batch } & Awaited<ReturnType<typeof normaliseMessages>>> = [];
-      for (const batch of batches) done.push({ batch, ...(await normaliseMessages(codec, schemas, ctx, batch.topic, batch.partition, batch.messages, seen)) });
+      const inTransaction = new Map<string, string>();
+      for (const batch of batches) done.push({ batch, ...(await normaliseMessages(codec, schemas, ctx, batch.topic, batch.partition, batch.messages, seen, inTransaction)) });
       await produceInTransaction(
         producer,
         done.flatMap(({ outcomes, bookkeeping }) => [...outcomes, ...bookkeeping]),
@@ -146,8 +148,10 @@ export class Normaliser {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      // All the partitions of a fetch at once, so they can share a transaction.
-      partitionsConsumedConcurrently: Math.max(1, sourceIds.length * config.topics.partitions),
+      // All the partitions of a fetch at once, so they can share a transaction. A raw topic may
+      // have more partitions than configured (created elsewhere, or grown): room to spare, as
+      // an idle worker costs nothing; batches beyond it would only form a later transaction.
+      partitionsConsumedConcurrently: Math.max(64, 4 * sourceIds.length * config.topics.partitions),
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (batch.messages.length === 0 || !isRunning() || isStale()) return;
         await gather.add(batch);

@@ -43,10 +43,15 @@ export async function normaliseMessages(
   partition: number,
   messages: KafkaMessage[],
   seen?: SeenVersions,
+  /**
+   * Versions seen earlier in the same transaction but not yet committed to `seen`: the
+   * batches that share a transaction share this map, so a version in two of them is
+   * normalised once.
+   */
+  inBatch: Map<string, string> = new Map(),
 ): Promise<NormalisedBatch> {
   const out: EncodedOutcome[] = [];
   const bookkeeping: NormalisedBatch['bookkeeping'] = [];
-  const inBatch = new Map<string, string>();
   let duplicates = 0;
   const now = ctx.now?.() ?? new Date();
   // Records are checked against their schema by encoding them; the slower path-by-path

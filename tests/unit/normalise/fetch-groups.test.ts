@@ -27,4 +27,21 @@ describe('FetchGroups', () => {
     await expect(bad[1]).rejects.toThrow('transaction aborted');
     await expect(groups.add(14)).resolves.toBeUndefined();
   });
+
+  it('applies a group that was queued behind a failing one', async () => {
+    const applied: number[][] = [];
+    let fail: (err: Error) => void = () => undefined;
+    const groups = new FetchGroups<number>(async (items) => {
+      applied.push(items);
+      if (items[0] === 1) await new Promise<void>((_, reject) => (fail = reject));
+    });
+    const first = groups.add(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = groups.add(2); // queued while the first group is still being applied
+    await new Promise((resolve) => setImmediate(resolve));
+    fail(new Error('transaction aborted'));
+    await expect(first).rejects.toThrow('transaction aborted');
+    await expect(second).resolves.toBeUndefined();
+    expect(applied).toEqual([[1], [2]]);
+  });
 });
