@@ -85,10 +85,11 @@ export function normaliseContext(deps: Pick<NormaliserDeps, 'config' | 'sources'
 }
 
 /**
- * The normaliser: consumes the raw topic of every configured source (read_committed), turns each batch into
- * canonical records and dead letters, and produces them together with the consumed offsets
- * in one Kafka transaction — exactly once from raw to canonical. A crash before the commit
- * aborts the transaction and the batch is read again; after it, nothing is read twice.
+ * The normaliser: consumes the raw topic of every configured source (read_committed), turns
+ * each batch into canonical records and dead letters, and produces them together with the
+ * consumed offsets in one Kafka transaction (shared by the partition batches of a fetch) —
+ * exactly once from raw to canonical. A crash before the commit aborts the transaction and
+ * its batches are read again; after it, nothing is read twice.
  */
 export class Normaliser {
   readonly stats: NormaliserStats = { read: 0, duplicates: 0, canonical: 0, dead: 0, batches: 0 };
