@@ -127,12 +127,8 @@ export async function produceInTransaction(producer: Producer, encoded: Array<{ 
   try {
     for (const chunk of chunkTopicMessages(groupByTopic<Message>(encoded))) await transaction.sendBatch({ topicMessages: chunk, acks: -1 });
     if (offsets && offsets.partitions.length > 0) {
-      const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
-      for (const { topic, partition, offset } of offsets.partitions) {
-        if (!byTopic.has(topic)) byTopic.set(topic, []);
-        byTopic.get(topic)!.push({ partition, offset });
-      }
-      await transaction.sendOffsets({ consumerGroupId: offsets.consumerGroupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+      const byTopic = groupByTopic(offsets.partitions.map(({ topic, partition, offset }) => ({ topic, message: { partition, offset } })));
+      await transaction.sendOffsets({ consumerGroupId: offsets.consumerGroupId, topics: byTopic.map(({ topic, messages }) => ({ topic, partitions: messages })) });
     }
     await transaction.commit();
   } catch (err) {

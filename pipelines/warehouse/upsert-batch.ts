@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copyColumns, COPY_NULL } from './copy-text';
+import { copyColumns, copyEscape, COPY_NULL } from './copy-text';
 import { CoreTable, versionText } from './core-rows';
 import { ident, LIVE_TARGET, qualified, WarehouseTarget } from './warehouse-target';
 
@@ -109,9 +109,7 @@ export function* stagingChunks(table: CoreTable, records: ReadonlyArray<Record<s
     for (let seq = start; seq < Math.min(records.length, start + ROWS_PER_CHUNK); seq++) {
       const record = records[seq];
       const version = versionText(record);
-      // JSON text holds no raw newline, carriage return or tab: only its backslashes need escaping.
-      const json = version.json.includes('\\') ? version.json.replace(/\\/g, '\\\\') : version.json;
-      text += `${seq}\t${copyColumns(table, record)}\t${version.contentHash}\t${recordedAt?.[seq] ?? COPY_NULL}\t${json}\n`;
+      text += `${seq}\t${copyColumns(table, record)}\t${version.contentHash}\t${recordedAt?.[seq] ?? COPY_NULL}\t${copyEscape(version.json)}\n`;
     }
     yield text;
   }
