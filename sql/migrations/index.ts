@@ -8,6 +8,7 @@ import * as apiKeysAudit from './20261127000600-api-keys-audit';
 import * as ingestReceipts from './20261127000700-ingest-receipts';
 import * as supervisionCaseIds from './20261127000800-supervision-case-ids-index';
 import * as ginFastupdateOff from './20261127000900-gin-fastupdate-off';
+import * as dropCreditCodeIndexes from './20261127001000-drop-credit-code-indexes';
 
 /**
  * Every migration, in order. An explicit list rather than a folder scan: the same code
@@ -23,4 +24,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['20261127000700-ingest-receipts', ingestReceipts],
   ['20261127000800-supervision-case-ids-index', supervisionCaseIds],
   ['20261127000900-gin-fastupdate-off', ginFastupdateOff],
+  ['20261127001000-drop-credit-code-indexes', dropCreditCodeIndexes],
 ];

@@ -14,8 +14,6 @@ export interface DatasetReading {
   topic: string;
   table: CoreTable;
   idColumn: string;
-  /** Column prefix of the party the record is about (`party_uscc`, `subject_uscc`). */
-  partyPrefix: 'party' | 'subject';
   /** SQL of the record's main date, never null, and its PostgreSQL type. */
   sortSql: string;
   sortType: 'date' | 'timestamptz';
@@ -28,13 +26,12 @@ export interface DatasetReading {
 
 const SHANGHAI_DAY = (col: string) => `(${col} at time zone 'Asia/Shanghai')::date`;
 
-function reading(dataset: Dataset, partyPrefix: 'party' | 'subject', sortSql: string, sortType: 'date' | 'timestamptz', mainDate: string, domain: DatasetReading['domain']): DatasetReading {
+function reading(dataset: Dataset, sortSql: string, sortType: 'date' | 'timestamptz', mainDate: string, domain: DatasetReading['domain']): DatasetReading {
   return {
     dataset,
     topic: DATASET_TOPICS[dataset],
     table: CORE_TABLES[dataset],
     idColumn: RECORD_ID_FIELD[dataset],
-    partyPrefix,
     sortSql,
     sortType,
     mainDate,
@@ -46,7 +43,6 @@ function reading(dataset: Dataset, partyPrefix: 'party' | 'subject', sortSql: st
 export const READINGS: Readonly<Record<Dataset, DatasetReading>> = Object.freeze({
   'enforcement-case': reading(
     'enforcement-case',
-    'party',
     `coalesce(decided_on, occurred_on, ${SHANGHAI_DAY('source_updated_at')})`,
     'date',
     'decided_on, else occurred_on, else the day of its source version (Asia/Shanghai)',
@@ -54,7 +50,6 @@ export const READINGS: Readonly<Record<Dataset, DatasetReading>> = Object.freeze
   ),
   'hotline-ticket': reading(
     'hotline-ticket',
-    'subject',
     'received_at',
     'timestamptz',
     'received_at (date filters use the day in Asia/Shanghai)',
@@ -63,7 +58,6 @@ export const READINGS: Readonly<Record<Dataset, DatasetReading>> = Object.freeze
   ),
   'supervision-record': reading(
     'supervision-record',
-    'party',
     `coalesce(issued_on, ${SHANGHAI_DAY('source_updated_at')})`,
     'date',
     'issued_on, else the day of its source version (Asia/Shanghai)',

@@ -74,7 +74,8 @@ export async function readRecords(db: Knex, dataset: Dataset, filters: RecordFil
     .from(`core.${r.table.table}`)
     .select(db.raw(selectList(r.table)))
     .select(db.raw(`(${r.sortSql})::text as _sort_key`));
-  if (filters.creditCode) q.where(`${r.partyPrefix}_uscc`, filters.creditCode);
+  // The party key of an organisation with a credit code is the code (indexed), whichever column it came from.
+  if (filters.creditCode) q.where('party_key', `USCC:${filters.creditCode}`);
   if (filters.regionPrefix) q.where('region_code', 'like', `${filters.regionPrefix}%`);
   if (r.sortType === 'date') {
     if (filters.from) q.whereRaw(`${r.sortSql} >= ?::date`, [filters.from]);
