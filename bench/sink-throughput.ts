@@ -5,7 +5,6 @@ import type { Config } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { partitionKey, readOffsets } from '../pipelines/warehouse/consumer-offsets';
 import { CANONICAL_TOPICS, WarehouseSink, WarehouseSinkStats } from '../pipelines/warehouse/sink-warehouse';
-import { timeStatements } from './sql-timings';
 
 /** The high watermark of every canonical partition, keyed `topic/partition` like ops.consumer_offsets. */
 export async function canonicalEnds(kafka: Kafka): Promise<Map<string, bigint>> {
@@ -33,12 +32,10 @@ export interface SinkRun {
   partial: boolean;
   /** Group joins: more than one means the member was evicted (a batch outlasted the session timeout) and rejoined. */
   joins: number;
-  /** From the group join to the end of the measurement (the last poll): what `sql` and `cpuSeconds` cover. */
+  /** From the group join to the end of the measurement (the last poll): what `cpuSeconds` covers. */
   wallSeconds: number;
   /** CPU time of this process while the sink ran (user + system): the sink's JavaScript, Kafka client and pg client. */
   cpuSeconds: number;
-  /** Wall time of the sink's SQL statements by kind. */
-  sql: Array<{ kind: string; ms: number; count: number }>;
   stats: WarehouseSinkStats;
 }
 
@@ -88,8 +85,6 @@ export async function measureSink(
       const at = stored.get(key) ?? from;
       return sum + Number((at < end ? at : end) - from);
     }, 0);
-  // The bench's own progress poll (readOffsets) is not the sink's work.
-  const timings = timeStatements(deps.db, /^select "topic", "partition", "next_offset" from "ops"."consumer_offsets"/);
   const cpuBefore = process.cpuUsage();
   const startedAt = Date.now();
   try {
@@ -110,7 +105,6 @@ export async function measureSink(
     return {
       wallSeconds: (Date.now() - from) / 1000,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
-      sql: timings.totals(),
       rows: last.rows,
       target,
       seconds: (last.at - from) / 1000,
@@ -122,6 +116,5 @@ export async function measureSink(
   } finally {
     // Waits for the batch in flight, if any: its transaction commits or rolls back before the bench goes on.
     await sink.stop();
-    timings.stop();
   }
 }

@@ -26,12 +26,15 @@ export function copyEscape(text: string): string {
 /** An element of an array literal: always quoted, so commas, braces and spaces need no thought. */
 const arrayElement = (value: unknown): string => (value === null || value === undefined ? 'NULL' : `"${String(value).replace(/[\\"]/g, (c) => `\\${c}`)}"`);
 
+/** PostgreSQL's array literal of the values, `{"a","b\\"c",NULL}`: its own syntax, before any COPY or SQL escaping. */
+export const arrayLiteral = (values: readonly unknown[]): string => `{${values.map(arrayElement).join(',')}}`;
+
 const scalarText = (value: unknown): string => (value instanceof Date ? value.toISOString() : String(value));
 
 /** The formatter of one column, by its PostgreSQL type. */
 export function columnFormatter(type: string): ValueFormat {
   if (type === 'jsonb') return (v) => (v === null || v === undefined ? COPY_NULL : copyEscape(JSON.stringify(v)));
-  if (type.endsWith('[]')) return (v) => (v === null || v === undefined ? COPY_NULL : copyEscape(`{${(v as unknown[]).map(arrayElement).join(',')}}`));
+  if (type.endsWith('[]')) return (v) => (v === null || v === undefined ? COPY_NULL : copyEscape(arrayLiteral(v as unknown[])));
   return (v) => (v === null || v === undefined ? COPY_NULL : copyEscape(scalarText(v)));
 }
 

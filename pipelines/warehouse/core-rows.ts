@@ -121,13 +121,22 @@ type Rec = Record<string, unknown>;
 
 type Accessor = (record: Rec) => unknown;
 
+/** Where a column comes from in the canonical record: a top-level field, or a field of the nested party or lineage record. */
+export interface ColumnSource {
+  /** The nested record (`party`, `subject`, `lineage`), or null for a top-level field. */
+  part: string | null;
+  field: string;
+}
+
+export function columnSource(column: string): ColumnSource {
+  const nested = /^(party|subject|lineage)_(.+)$/.exec(column);
+  return nested ? { part: nested[1], field: nested[2] } : { part: null, field: column };
+}
+
 /** How one column is read from the canonical record: a party or lineage field from its nested record. */
 function accessor(column: string): Accessor {
-  const nested = /^(party|subject|lineage)_(.+)$/.exec(column);
-  if (nested) {
-    const [, part, field] = nested;
-    return (record) => (record[part] as Rec | null | undefined)?.[field] ?? null;
-  }
+  const { part, field } = columnSource(column);
+  if (part) return (record) => (record[part] as Rec | null | undefined)?.[field] ?? null;
   return (record) => record[column] ?? null;
 }
 

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Dataset } from '../normalise/canonical-fields';
 import type { CoreTable } from './core-rows';
+import { sendStatements, textArrayLiteral, textLiteral } from './statement-batch';
 import { LIVE_TARGET, qualified, WarehouseTarget } from './warehouse-target';
 
 /**
@@ -24,12 +25,15 @@ const firstLearned = (w: WarehouseTarget, table: string, id: string, alias: stri
  * confidence. first_seen/last_seen are the earliest and latest recorded times in the touched
  * records' history, and only widen (least/greatest): they depend neither on how the log was cut
  * into batches nor on the order in which batches of different topics were applied.
+ *
+ * Needs no link turn: a party row two batches both write is row-locked by the first, and the
+ * second's upsert waits for its commit and then widens the committed row. Both take the rows in
+ * party_key order, so two such statements never wait on each other in a cycle.
  */
-async function resolveParties(trx: Knex.Transaction, table: CoreTable, ids: string[], target: WarehouseTarget): Promise<void> {
+export function partiesSql(table: CoreTable, ids: readonly string[], target: WarehouseTarget = LIVE_TARGET): string {
   const p = PARTY_PREFIX[table.dataset];
   const id = table.idColumn;
-  await trx.raw(
-    `insert into ${qualified(target.core, 'party')} as cur (party_key, kind, name, uscc, id_hash, id_masked, region_code, confidence, first_seen, last_seen)
+  return `insert into ${qualified(target.core, 'party')} as cur (party_key, kind, name, uscc, id_hash, id_masked, region_code, confidence, first_seen, last_seen)
      select distinct on (r.party_key) r.party_key, r.${p}_kind, r.${p}_name, r.${p}_uscc, r.${p}_id_hash, r.${p}_id_masked, r.${p}_region_code,
             case when r.${p}_uscc is not null or r.${p}_id_hash is not null then 'high' else 'low' end,
             coalesce(min(h.first_seen) over (partition by r.party_key), now()), coalesce(max(h.last_seen) over (partition by r.party_key), now())
@@ -37,15 +41,13 @@ async function resolveParties(trx: Knex.Transaction, table: CoreTable, ids: stri
      cross join lateral (
        select min(x.recorded_at) as first_seen, max(x.recorded_at) as last_seen from ${qualified(target.core, `${table.table}_history`)} x where x.${id} = r.${id}
      ) h
-     where r.${id} = any(?) and r.party_key is not null
+     where r.${id} = any(${textArrayLiteral(ids)}) and r.party_key is not null
      order by r.party_key, r.source_updated_at desc
      on conflict (party_key) do update set
        kind = case when excluded.kind = 'UNKNOWN' then cur.kind else excluded.kind end,
        name = coalesce(excluded.name, cur.name), id_masked = coalesce(excluded.id_masked, cur.id_masked),
        region_code = coalesce(excluded.region_code, cur.region_code),
-       first_seen = least(cur.first_seen, excluded.first_seen), last_seen = greatest(cur.last_seen, excluded.last_seen)`,
-    [ids],
-  );
+       first_seen = least(cur.first_seen, excluded.first_seen), last_seen = greatest(cur.last_seen, excluded.last_seen)`;
 }
 
 /**
@@ -146,34 +148,39 @@ const TICKET_SUPERVISION_FROM_RECORDS = (w: WarehouseTarget) =>
             where s.record_id = any(:ids)`,
   ], 'asc');
 
-/**
- * Waits for this transaction's turn to write parties and links, and keeps it until commit.
- * Parties and links are shared by every partition: two batches applied at once (by one sink
- * or by two hubs) could otherwise each look for the other's record before it was committed,
- * and a case and the opinion citing it would never be linked. Taken after the batch's own
- * rows are written, so a link statement sees every batch that committed before it.
- */
-export async function takeLinkTurn(trx: Knex.Transaction, target: WarehouseTarget = LIVE_TARGET): Promise<void> {
-  await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`liandong.warehouse.links:${target.core}`]);
+/** The tokens the link statements are written with, replaced by literals when they are built. */
+const IDS = /:ids\b/g;
+const WINDOW = /:window\b/g;
+
+/** The link statements of one dataset's touched records, oldest link table first. */
+export function linkSql(table: CoreTable, ids: readonly string[], windowDays: number, target: WarehouseTarget = LIVE_TARGET): string[] {
+  if (!Number.isInteger(windowDays) || windowDays < 0) throw new RangeError(`link window ${windowDays} is not a whole number of days`);
+  const statements = {
+    'enforcement-case': [CASE_SUPERVISION_FROM_CASES, TICKET_CASE_FROM_CASES],
+    'supervision-record': [CASE_SUPERVISION_FROM_RECORDS, TICKET_SUPERVISION_FROM_RECORDS],
+    'hotline-ticket': [TICKET_CASE_FROM_TICKETS, TICKET_SUPERVISION_FROM_TICKETS],
+  }[table.dataset];
+  const idList = textArrayLiteral(ids);
+  // The window first: the ids' literal, put in last, is never scanned for a token.
+  return statements.map((statement) => statement(target).replace(WINDOW, String(windowDays)).replace(IDS, () => idList));
 }
 
-/** Resolves parties and (re)links the records of one dataset that the batch touched. */
+/**
+ * Waits for this transaction's turn to write links, and keeps it until commit. Links are
+ * shared by every partition: two batches applied at once (by one sink or by two hubs) could
+ * otherwise each look for the other's record before it was committed, and a case and the
+ * opinion citing it would never be linked. Taken after the batch's own rows are written, so a
+ * link statement sees every batch that committed before it.
+ */
+export const linkTurnSql = (target: WarehouseTarget = LIVE_TARGET): string =>
+  `select pg_advisory_xact_lock(hashtext(${textLiteral(`liandong.warehouse.links:${target.core}`)}))`;
+
+export async function takeLinkTurn(trx: Knex.Transaction, target: WarehouseTarget = LIVE_TARGET): Promise<void> {
+  await sendStatements(trx, [linkTurnSql(target)]);
+}
+
+/** Resolves parties and (re)links the records of one dataset that the batch touched, in one round trip. */
 export async function linkTouched(trx: Knex.Transaction, table: CoreTable, ids: string[], windowDays: number, target: WarehouseTarget = LIVE_TARGET): Promise<void> {
   if (ids.length === 0) return;
-  await resolveParties(trx, table, ids, target);
-  const params = { ids, window: windowDays };
-  switch (table.dataset) {
-    case 'enforcement-case':
-      await trx.raw(CASE_SUPERVISION_FROM_CASES(target), params);
-      await trx.raw(TICKET_CASE_FROM_CASES(target), params);
-      break;
-    case 'supervision-record':
-      await trx.raw(CASE_SUPERVISION_FROM_RECORDS(target), params);
-      await trx.raw(TICKET_SUPERVISION_FROM_RECORDS(target), params);
-      break;
-    case 'hotline-ticket':
-      await trx.raw(TICKET_CASE_FROM_TICKETS(target), params);
-      await trx.raw(TICKET_SUPERVISION_FROM_TICKETS(target), params);
-      break;
-  }
+  await sendStatements(trx, [partiesSql(table, ids, target), ...linkSql(table, ids, windowDays, target)]);
 }

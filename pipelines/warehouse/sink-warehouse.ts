@@ -1,6 +1,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Knex } from 'knex';
+import type pg from 'pg';
 import { AvroCodec } from '../../lib/avro-codec';
 import type { Config } from '../../lib/config';
 import { SinkError } from '../../lib/errors';
@@ -8,10 +9,11 @@ import type { Logger } from '../../lib/log';
 import { Dataset, DATASET_TOPICS } from '../../schemas/catalog';
 import { watchCrash } from '../normalise/normaliser';
 import { ensureTopics } from '../topics';
-import { lockOffset, partitionKey, readOffsets, storeOffset } from './consumer-offsets';
+import { lockedOffset, lockOffsetSql, partitionKey, readOffsets, storeOffsetSql } from './consumer-offsets';
 import { CORE_TABLES } from './core-rows';
-import { linkTouched, takeLinkTurn } from './link-parties';
-import { upsertRecords } from './upsert-batch';
+import { linkSql, linkTurnSql, partiesSql } from './link-parties';
+import { sendStatements } from './statement-batch';
+import { copyStaged, stagingSql, statementFor } from './upsert-batch';
 import { LIVE_TARGET, WarehouseTarget } from './warehouse-target';
 
 export interface WarehouseSinkStats {
@@ -31,25 +33,49 @@ export interface WarehouseSinkStats {
 
 /**
  * The phases of a batch: decoding its messages; beginning its transaction (a pool connection,
- * settings, the stored offset); loading and merging its rows; waiting for the turn to write
- * parties and links; writing them and the offset; committing.
+ * settings, the stored offset, the staging table); COPYing its rows into the staging table;
+ * then, timed by PostgreSQL within one round trip, merging them, resolving parties, waiting for
+ * the link turn, writing links and the offset; the rest of that round trip (the reply waiting
+ * for this process's event loop); committing.
  */
-export const BATCH_PHASES = ['decode', 'begin', 'upsert', 'link_wait', 'links', 'commit'] as const;
+export const BATCH_PHASES = ['decode', 'begin', 'stage', 'merge', 'parties', 'link_wait', 'links', 'reply', 'commit'] as const;
 export type BatchPhase = (typeof BATCH_PHASES)[number];
 
-/** Times consecutive phases: each call charges the time since the previous one to a phase. */
-function phaseClock(): { lap(phase: BatchPhase): void; laps: Partial<Record<BatchPhase, number>> } {
+interface PhaseClock {
+  laps: Partial<Record<BatchPhase, number>>;
+  /** Charges the time since the previous call to `phase`. */
+  lap(phase: BatchPhase): void;
+  /** Charges the time since the previous call to the parts measured elsewhere, and what they leave to `phase`. */
+  split(phase: BatchPhase, parts: Partial<Record<BatchPhase, number>>): void;
+}
+
+function phaseClock(): PhaseClock {
   let last = performance.now();
   const laps: Partial<Record<BatchPhase, number>> = {};
+  const charge = (phase: BatchPhase, ms: number) => (laps[phase] = (laps[phase] ?? 0) + ms);
   return {
     laps,
     lap(phase) {
       const now = performance.now();
-      laps[phase] = (laps[phase] ?? 0) + (now - last);
+      charge(phase, now - last);
+      last = now;
+    },
+    split(phase, parts) {
+      const now = performance.now();
+      let rest = now - last;
+      for (const [part, ms] of Object.entries(parts) as Array<[BatchPhase, number]>) {
+        charge(part, ms);
+        rest -= ms;
+      }
+      charge(phase, Math.max(0, rest));
       last = now;
     },
   };
 }
+
+/** A statement that reads PostgreSQL's clock (epoch milliseconds), put between the steps of a round trip to time them. */
+const SERVER_CLOCK = 'select extract(epoch from clock_timestamp()) * 1000 as ms';
+const serverMs = (result: pg.QueryResult): number => Number((result.rows[0] as { ms: string }).ms);
 
 export interface WarehouseSinkDeps {
   config: Config;
@@ -105,8 +131,8 @@ export const CANONICAL_TOPICS: readonly string[] = Object.values(DATASET_TOPICS)
  * at any point neither loses nor double-applies a batch.
  *
  * Batches of different partitions (`warehouse.concurrent_batches`) are applied at once, each in
- * its own transaction; their parties and links are written one transaction at a time
- * (`takeLinkTurn`), so each link statement sees every batch committed before it.
+ * its own transaction of a few round trips; their links are written one transaction at a time
+ * (the link turn, `linkTurnSql`), so each link statement sees every batch committed before it.
  *
  * A row's recorded time is the canonical message's timestamp (when the normaliser produced
  * it), not the time of applying it, so replaying the topics reproduces it.
@@ -135,8 +161,15 @@ export class WarehouseSink {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly datasetOf: ReadonlyMap<string, Dataset>;
   private readonly topics: readonly string[];
+  /**
+   * Each batch transaction's settings. Each statement is planned from statistics that lag a
+   * fast-growing table: its estimated cost can trip JIT compilation, which took ~400 ms per
+   * statement against a few ms of execution. A batch's sorts spill to disk under the default work_mem.
+   */
+  private readonly settings: string[];
 
   constructor(private readonly deps: WarehouseSinkDeps) {
+    this.settings = ['set local jit = off', "set local work_mem = '64MB'", ...(deps.synchronousCommit === false ? ['set local synchronous_commit = off'] : [])];
     this.consumerName = deps.consumer ?? 'warehouse';
     this.target = deps.target ?? LIVE_TARGET;
     const topics = deps.topics ?? DATASET_TOPICS;
@@ -225,31 +258,40 @@ export class WarehouseSink {
    * one topic only if an id ever appears in two partitions, e.g. after partitions were added)
    * is run again, up to three times: it changed nothing.
    */
-  private async apply(topic: string, partition: number, records: Received[], next: bigint, clock: ReturnType<typeof phaseClock>): Promise<void> {
+  private async apply(topic: string, partition: number, records: Received[], next: bigint, clock: PhaseClock): Promise<void> {
     const table = CORE_TABLES[this.datasetOf.get(topic)!];
     for (let attempt = 1; ; attempt++) {
       try {
         const outcome = await this.deps.db.transaction(async (trx) => {
-          // Each statement is planned from statistics that lag a fast-growing table: its estimated
-          // cost can trip JIT compilation, which took ~400 ms per statement against a few ms of
-          // execution. A batch's sorts spill to disk under the default work_mem.
-          await trx.raw(`set local jit = off; set local work_mem = '64MB'${this.deps.synchronousCommit === false ? '; set local synchronous_commit = off' : ''}`);
-          // Waits while a rebuild switches over (it holds these rows); the statements below are
-          // parsed after the wait, so they name the tables that are live by then.
-          const stored = await lockOffset(trx, this.consumerName, topic, partition, records[0]?.offset ?? next);
+          // Waits while a rebuild switches over (it holds these rows); the statements sent after
+          // it are planned after the wait, so they name the tables that are live by then.
+          const begun = await sendStatements(trx, [...this.settings, lockOffsetSql(this.consumerName, topic, partition, records[0]?.offset ?? next), ...stagingSql(table)]);
+          const stored = lockedOffset(begun[this.settings.length]);
           clock.lap('begin');
           if (stored >= next) return { skipped: records.length, versions: 0, current: 0 };
           const fresh = records.filter((r) => r.offset >= stored);
-          const result = await upsertRecords(trx, table, fresh.map((r) => r.record), { target: this.target, recordedAt: fresh.map((r) => r.recordedAt) });
+          await copyStaged(trx, table, fresh.map((r) => r.record), fresh.map((r) => r.recordedAt));
+          clock.lap('stage');
           const ids = [...new Set(fresh.map((r) => String(r.record[table.idColumn])))];
-          clock.lap('upsert');
-          // Parties and links: one transaction at a time from here to its commit.
-          await takeLinkTurn(trx, this.target);
-          clock.lap('link_wait');
-          await linkTouched(trx, table, ids, this.deps.config.warehouse.link_window_days, this.target);
-          await storeOffset(trx, this.consumerName, topic, partition, next);
-          clock.lap('links');
-          return { skipped: records.length - fresh.length, ...result };
+          // The rest in one round trip: merge, parties, then links one transaction at a time
+          // (the link turn, held to commit), and the offset. Server-side times between the steps.
+          const steps: Array<readonly [BatchPhase, string[]]> = [
+            ['merge', [statementFor(table, this.target)]],
+            ['parties', [partiesSql(table, ids, this.target)]],
+            ['link_wait', [linkTurnSql(this.target)]],
+            ['links', [...linkSql(table, ids, this.deps.config.warehouse.link_window_days, this.target), storeOffsetSql(this.consumerName, topic, partition, next)]],
+          ];
+          const results = await sendStatements(trx, [SERVER_CLOCK, ...steps.flatMap(([, statements]) => [...statements, SERVER_CLOCK])]);
+          const server: Partial<Record<BatchPhase, number>> = {};
+          let at = 0;
+          let last = serverMs(results[0]);
+          for (const [phase, statements] of steps) {
+            at += statements.length + 1;
+            server[phase] = serverMs(results[at]) - last;
+            last = serverMs(results[at]);
+          }
+          clock.split('reply', server);
+          return { skipped: records.length - fresh.length, ...(results[1].rows[0] as { versions: number; current: number }) };
         });
         clock.lap('commit');
         this.stats.skipped += outcome.skipped;

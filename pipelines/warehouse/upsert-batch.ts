@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Knex } from 'knex';
-import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copyColumns, copyEscape, COPY_NULL } from './copy-text';
-import { CoreTable, versionText } from './core-rows';
+import { copyEscape, COPY_NULL } from './copy-text';
+import { columnSource, CoreTable, versionText } from './core-rows';
+import { connectionOf, sendStatements } from './statement-batch';
 import { ident, LIVE_TARGET, qualified, WarehouseTarget } from './warehouse-target';
 
 export interface UpsertResult {
@@ -28,18 +28,51 @@ export interface UpsertOptions {
 /** The merge statement of one table in one schema, built once: it depends only on the table's columns and schema. */
 const statements = new Map<string, string>();
 
-/** The session's staging table of a core table: its columns, plus the batch position, content hash, recorded time and record. */
+/** The session's staging table of a core table: each record once, with what the merge sorts and matches on beside it. */
 export const stagingTable = (table: CoreTable): string => `pg_temp.${ident(`liandong_stage_${table.table}`)}`;
-const STAGED_COLUMNS = (table: CoreTable) => ['seq', ...table.columns.map(([name]) => name), 'content_hash', 'recorded_at', 'record'];
+/** The staging table's columns, in the order of the COPY text. */
+export const STAGED_COLUMNS = ['seq', 'id', 'source_updated_at', 'content_hash', 'recorded_at', 'record'] as const;
 
 /**
- * A temporary table per session and core table, emptied at every commit: each batch is
- * COPYed into it and merged from it. `if not exists` rather than remembering it per
- * connection: a transaction that rolled back took the table's creation with it.
+ * Readies the session's staging table of a core table for a batch: a temporary table per
+ * session and core table, emptied at every commit, that each batch is COPYed into and merged
+ * from. `if not exists` rather than remembering it per connection: a transaction that rolled
+ * back took the table's creation with it. Emptied first all the same: a second batch of the
+ * same table in one transaction must not merge the first's rows again. The notice that the
+ * table already exists is not worth a line in the server's or our log.
  */
-function createStagingSql(table: CoreTable): string {
-  const typed = table.columns.map(([name, type]) => `${ident(name)} ${type}`).join(', ');
-  return `create temp table if not exists ${stagingTable(table)} (seq integer, ${typed}, content_hash text, recorded_at timestamptz, record jsonb) on commit delete rows`;
+export function stagingSql(table: CoreTable): string[] {
+  return [
+    'set local client_min_messages = warning',
+    `create temp table if not exists ${stagingTable(table)} (seq integer, id text, source_updated_at timestamptz, content_hash text, recorded_at timestamptz, record jsonb) on commit delete rows`,
+    `delete from ${stagingTable(table)}`,
+  ];
+}
+
+/**
+ * The table's columns read from the staged record `l.record`: `r` for the top-level fields, and
+ * one record per nested part (`party`, `lineage`…), each typed as its column. A missing or null
+ * field, or a missing or null nested record (JSON null is turned into SQL NULL, which
+ * jsonb_to_record reads as a record of nulls), gives NULL.
+ */
+function columnsFromRecord(table: CoreTable): { select: string[]; from: string } {
+  const top: string[] = [];
+  const parts = new Map<string, string[]>();
+  const select = table.columns.map(([column, type]) => {
+    const { part, field } = columnSource(column);
+    if (!part) {
+      top.push(`${ident(field)} ${type}`);
+      return `r.${ident(field)}`;
+    }
+    if (!parts.has(part)) parts.set(part, []);
+    parts.get(part)!.push(`${ident(field)} ${type}`);
+    return `${ident(`p_${part}`)}.${ident(field)}`;
+  });
+  const from = [
+    `cross join lateral jsonb_to_record(l.record) as r(${top.join(', ')})`,
+    ...[...parts].map(([part, fields]) => `cross join lateral jsonb_to_record(nullif(l.record -> '${part}', 'null')) as ${ident(`p_${part}`)}(${fields.join(', ')})`),
+  ].join('\n      ');
+  return { select, from };
 }
 
 /**
@@ -48,7 +81,8 @@ function createStagingSql(table: CoreTable): string {
  * Within the batch the newest version of each id wins (on equal `source_updated_at`, the
  * later one in the log); against the table, only a newer `source_updated_at` — or the same
  * one with other content — replaces the current row, so a late older version never
- * overwrites a newer one.
+ * overwrites a newer one. The current row's columns are read from the winning version's
+ * record, once per id.
  *
  * Recorded time is the time of the first message that carried a version, whichever batch it
  * came in: history keeps the first occurrence in log order (a re-send does not move it), and
@@ -65,24 +99,27 @@ export function statementFor(table: CoreTable, target: WarehouseTarget = LIVE_TA
   const stage = stagingTable(table);
   const current = qualified(target.core, table.table);
   const history = qualified(target.core, `${table.table}_history`);
-  const sameVersion = (a: string, b: string) => `${a}.${id} = ${b}.${id} and ${a}.source_updated_at = ${b}.source_updated_at and ${a}.content_hash = ${b}.content_hash`;
+  const columns = columnsFromRecord(table);
   const sql = `
     with firsts as (
-      select distinct on (${id}, source_updated_at, content_hash) ${id}, source_updated_at, content_hash, recorded_at, record
-      from ${stage} order by ${id}, source_updated_at, content_hash, seq
+      select distinct on (id, source_updated_at, content_hash) id, source_updated_at, content_hash, recorded_at, record
+      from ${stage} order by id, source_updated_at, content_hash, seq
     ), added as (
       insert into ${history} (${id}, source_updated_at, recorded_at, content_hash, record)
-      select ${id}, source_updated_at, coalesce(recorded_at, now()), content_hash, record from firsts
+      select id, source_updated_at, coalesce(recorded_at, now()), content_hash, record from firsts
       on conflict do nothing
       returning 1
     ), latest as (
-      select distinct on (${id}) ${[...names, 'content_hash'].join(', ')} from ${stage} order by ${id}, source_updated_at desc, seq desc
+      select distinct on (id) id, source_updated_at, content_hash, record from ${stage} order by id, source_updated_at desc, seq desc
     ), merged as (
       insert into ${current} as cur (${names.join(', ')}, content_hash, recorded_at)
-      select ${names.map((n) => `l.${n}`).join(', ')}, l.content_hash, coalesce(h.recorded_at, f.recorded_at, now())
+      select ${columns.select.join(', ')}, l.content_hash, coalesce(h.recorded_at, f.recorded_at, now())
       from latest l
-      join firsts f on ${sameVersion('f', 'l')}
-      left join lateral (select h.recorded_at from ${history} h where ${sameVersion('h', 'l')} offset 0) h on true
+      join firsts f on f.id = l.id and f.source_updated_at = l.source_updated_at and f.content_hash = l.content_hash
+      ${columns.from}
+      left join lateral (
+        select h.recorded_at from ${history} h where h.${id} = l.id and h.source_updated_at = l.source_updated_at and h.content_hash = l.content_hash offset 0
+      ) h on true
       on conflict (${id}) do update set ${[...names, 'content_hash', 'recorded_at'].filter((n) => n !== id).map((n) => `${n} = excluded.${n}`).join(', ')}
       where excluded.source_updated_at > cur.source_updated_at
          or (excluded.source_updated_at = cur.source_updated_at and excluded.content_hash <> cur.content_hash)
@@ -95,12 +132,15 @@ export function statementFor(table: CoreTable, target: WarehouseTarget = LIVE_TA
 
 const ROWS_PER_CHUNK = 500;
 
+/** A field of the COPY text: NULL for a missing value. */
+const copyField = (value: unknown): string => (value === null || value === undefined ? COPY_NULL : copyEscape(String(value)));
+
 /**
  * The batch as the staging table's COPY text, a few hundred rows per chunk: per record its
- * position, its columns, its content hash, when the hub learned it (null: the transaction's
- * time) and the record itself. Chunks are formatted as the connection takes them, so
- * PostgreSQL parses one while the next is built, and other batches' replies are handled in
- * between instead of waiting for a whole batch's formatting.
+ * position, its id and source version, its content hash, when the hub learned it (null: the
+ * transaction's time) and the record itself, serialised once. Chunks are formatted as the
+ * connection takes them, so PostgreSQL parses one while the next is built, and other batches'
+ * replies are handled in between instead of waiting for a whole batch's formatting.
  */
 export function* stagingChunks(table: CoreTable, records: ReadonlyArray<Record<string, unknown>>, recordedAt?: ReadonlyArray<string | null>): Generator<string> {
   if (recordedAt && recordedAt.length !== records.length) throw new RangeError(`${records.length} records but ${recordedAt.length} recorded times`);
@@ -109,31 +149,30 @@ export function* stagingChunks(table: CoreTable, records: ReadonlyArray<Record<s
     for (let seq = start; seq < Math.min(records.length, start + ROWS_PER_CHUNK); seq++) {
       const record = records[seq];
       const version = versionText(record);
-      text += `${seq}\t${copyColumns(table, record)}\t${version.contentHash}\t${recordedAt?.[seq] ?? COPY_NULL}\t${copyEscape(version.json)}\n`;
+      text += `${seq}\t${copyField(record[table.idColumn])}\t${copyField(record.source_updated_at)}\t${version.contentHash}\t${recordedAt?.[seq] ?? COPY_NULL}\t${copyEscape(version.json)}\n`;
     }
     yield text;
   }
 }
 
-/** The pg client under a knex transaction: COPY is not something knex can send. */
-async function connectionOf(trx: Knex.Transaction): Promise<pg.ClientBase> {
-  return (await trx.client.acquireConnection()) as pg.ClientBase;
+/** COPYs a batch into the staging table that `stagingSql` readied, in the caller's transaction. */
+export async function copyStaged(trx: Knex.Transaction, table: CoreTable, records: ReadonlyArray<Record<string, unknown>>, recordedAt?: ReadonlyArray<string | null>): Promise<void> {
+  const chunks = stagingChunks(table, records, recordedAt);
+  const connection = await connectionOf(trx);
+  const copy = connection.query(copyFrom(`copy ${stagingTable(table)} (${STAGED_COLUMNS.map(ident).join(', ')}) from stdin`));
+  await pipeline(Readable.from(chunks), copy);
 }
 
 /**
  * Applies a batch of canonical records of one table, inside the caller's transaction:
  * COPY into the staging table, then the merge statement. Set-based from end to end: the
- * batch goes to PostgreSQL as one COPY stream, with no statement per record.
+ * batch goes to PostgreSQL as one COPY stream, with no statement per record. (The sink sends
+ * the same statements, but folded into fewer round trips with the rest of its batch.)
  */
 export async function upsertRecords(trx: Knex.Transaction, table: CoreTable, records: ReadonlyArray<Record<string, unknown>>, options: UpsertOptions = {}): Promise<UpsertResult> {
   if (records.length === 0) return { versions: 0, current: 0 };
-  const chunks = stagingChunks(table, records, options.recordedAt);
-  const connection = await connectionOf(trx);
-  // The notice that the table already exists is not worth a line in the server's or our log.
-  // Emptied first: a second batch of the same table in one transaction must not merge the first's rows again.
-  await connection.query(`set local client_min_messages = warning; ${createStagingSql(table)}; delete from ${stagingTable(table)}`);
-  const copy = connection.query(copyFrom(`copy ${stagingTable(table)} (${STAGED_COLUMNS(table).map(ident).join(', ')}) from stdin`));
-  await pipeline(Readable.from(chunks), copy);
-  const result = await trx.raw<{ rows: UpsertResult[] }>(statementFor(table, options.target));
-  return result.rows[0];
+  await sendStatements(trx, stagingSql(table));
+  await copyStaged(trx, table, records, options.recordedAt);
+  const [merged] = await sendStatements(trx, [statementFor(table, options.target)]);
+  return merged.rows[0] as UpsertResult;
 }

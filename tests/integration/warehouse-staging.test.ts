@@ -5,8 +5,10 @@ import { normaliseContext } from '../../pipelines/normalise/normaliser';
 import { normaliseEnvelope } from '../../pipelines/normalise/normalise-record';
 import { buildEnvelope } from '../../pipelines/raw-envelope';
 import { CORE_TABLES } from '../../pipelines/warehouse/core-rows';
+import { linkTouched } from '../../pipelines/warehouse/link-parties';
 import { upsertRecords } from '../../pipelines/warehouse/upsert-batch';
 import { rawTopic } from '../../schemas/catalog';
+import { HOTLINE_TICKET } from '../unit/schemas/samples';
 import { FreshDatabase, freshDatabase } from '../support/warehouse';
 import { SHIPPED_SOURCES } from '../support/pipeline';
 import { testConfig } from '../support/stack';
@@ -14,7 +16,7 @@ import { testConfig } from '../support/stack';
 type Rec = Record<string, any>;
 
 /** Text that COPY's format, array literals and JSON each give a meaning to. */
-const AWKWARD = 'tab\there, line\nbreak, cr\rhere, back\\slash, \\N, "quoted", {braced}, comma,; \'; drop table core.party; --';
+const AWKWARD = 'tab\there, line\nbreak, cr\rhere, back\\slash, \\N, "quoted", {braced}, comma,; ?, $1, :ids, \'; drop table core.party; --';
 
 describe('the staging load (COPY text into a temporary table, then merge)', () => {
   const config = testConfig();
@@ -64,5 +66,25 @@ describe('the staging load (COPY text into a temporary table, then merge)', () =
     // The SQL in the text stayed text.
     const [{ exists }] = (await db.raw(`select to_regclass('core.party') is not null as exists`)).rows;
     expect(exists).toBe(true);
+
+    // The same id written into the parties' and links' statements as a literal (they take no parameters).
+    await db.transaction((trx) => linkTouched(trx, table, [awkward.case_id], config.warehouse.link_window_days));
+    const [party] = (await db.raw(`select p.party_key from core.party p join core.enforcement_case c using (party_key) where c.case_id = ?`, [awkward.case_id])).rows;
+    expect(party?.party_key).toBeDefined();
+  });
+
+  it('reads a missing or null nested record as null columns', async () => {
+    const table = CORE_TABLES['hotline-ticket'];
+    const base = { ...HOTLINE_TICKET, source_updated_at: '2025-06-01T00:00:00.000Z' } as Rec;
+    const withNull = { ...base, ticket_id: `staging-null-${Date.now()}`, subject: null };
+    const withoutSubject: Rec = { ...base, ticket_id: `staging-missing-${Date.now()}` };
+    delete withoutSubject.subject;
+    await db.transaction((trx) => upsertRecords(trx, table, [withNull, withoutSubject]));
+    const rows = (await db.raw(`select ticket_id, subject_kind, subject_name, subject_uscc, lineage_source_id from core.hotline_ticket where ticket_id in (?, ?) order by ticket_id`, [withNull.ticket_id, withoutSubject.ticket_id])).rows;
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect([row.subject_kind, row.subject_name, row.subject_uscc]).toEqual([null, null, null]);
+      expect(row.lineage_source_id).toBe(base.lineage.source_id);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { CORE_TABLES } from '../../../pipelines/warehouse/core-rows';
 import { replaceViewStatement, retargetIndexDef, SINK_TABLES } from '../../../pipelines/warehouse/schema-copy';
 import { partitionsBehind } from '../../../pipelines/warehouse/switch-over';
-import { stagingChunks, statementFor } from '../../../pipelines/warehouse/upsert-batch';
+import { STAGED_COLUMNS, stagingChunks, statementFor } from '../../../pipelines/warehouse/upsert-batch';
 
 const stagingText = (...args: Parameters<typeof stagingChunks>) => [...stagingChunks(...args)].join('');
 
@@ -70,7 +70,7 @@ describe('the upsert statement', () => {
   it('carries each record’s recorded time (its message’s timestamp) beside it, or null for the transaction time', () => {
     const records = [{ ticket_id: 'T1' }, { ticket_id: 'T2' }];
     const field = (text: string, column: number) => text.trimEnd().split('\n').map((line) => line.split('\t')[column]);
-    const recordedAt = 1 + table.columns.length + 1;
+    const recordedAt = STAGED_COLUMNS.indexOf('recorded_at');
     expect(field(stagingText(table, records, ['2025-06-01T00:00:01.000Z', null]), 0)).toEqual(['0', '1']);
     expect(field(stagingText(table, records, ['2025-06-01T00:00:01.000Z', null]), recordedAt)).toEqual(['2025-06-01T00:00:01.000Z', '\\N']);
     expect(field(stagingText(table, records), recordedAt)).toEqual(['\\N', '\\N']);
