@@ -78,11 +78,12 @@ function columnsFromRecord(table: CoreTable): { select: string[]; from: string }
 /**
  * One set-based statement per batch, reading the batch from the staging table: each version
  * appended to history (one already there is skipped) and merged into the current table.
- * Within the batch the newest version of each id wins (on equal `source_updated_at`, the
- * later one in the log); against the table, only a newer `source_updated_at` — or the same
+ * Within the batch the newest version of each id wins (on equal `source_updated_at`, the one
+ * last seen in the log); against the table, only a newer `source_updated_at` — or the same
  * one with other content — replaces the current row, so a late older version never
  * overwrites a newer one. The current row's columns are read from the winning version's
- * record, once per id.
+ * record, once per id. The staged rows are sorted once: the winners are picked from the
+ * batch's distinct versions.
  *
  * Recorded time is the time of the first message that carried a version, whichever batch it
  * came in: history keeps the first occurrence in log order (a re-send does not move it), and
@@ -102,7 +103,8 @@ export function statementFor(table: CoreTable, target: WarehouseTarget = LIVE_TA
   const columns = columnsFromRecord(table);
   const sql = `
     with firsts as (
-      select distinct on (id, source_updated_at, content_hash) id, source_updated_at, content_hash, recorded_at, record
+      select distinct on (id, source_updated_at, content_hash) id, source_updated_at, content_hash, recorded_at, record,
+             max(seq) over (partition by id, source_updated_at, content_hash) as last_seq
       from ${stage} order by id, source_updated_at, content_hash, seq
     ), added as (
       insert into ${history} (${id}, source_updated_at, recorded_at, content_hash, record)
@@ -110,12 +112,11 @@ export function statementFor(table: CoreTable, target: WarehouseTarget = LIVE_TA
       on conflict do nothing
       returning 1
     ), latest as (
-      select distinct on (id) id, source_updated_at, content_hash, record from ${stage} order by id, source_updated_at desc, seq desc
+      select distinct on (id) id, source_updated_at, content_hash, recorded_at, record from firsts order by id, source_updated_at desc, last_seq desc
     ), merged as (
       insert into ${current} as cur (${names.join(', ')}, content_hash, recorded_at)
-      select ${columns.select.join(', ')}, l.content_hash, coalesce(h.recorded_at, f.recorded_at, now())
+      select ${columns.select.join(', ')}, l.content_hash, coalesce(h.recorded_at, l.recorded_at, now())
       from latest l
-      join firsts f on f.id = l.id and f.source_updated_at = l.source_updated_at and f.content_hash = l.content_hash
       ${columns.from}
       left join lateral (
         select h.recorded_at from ${history} h where h.${id} = l.id and h.source_updated_at = l.source_updated_at and h.content_hash = l.content_hash offset 0
@@ -160,7 +161,8 @@ export async function copyStaged(trx: Knex.Transaction, table: CoreTable, record
   const chunks = stagingChunks(table, records, recordedAt);
   const connection = await connectionOf(trx);
   const copy = connection.query(copyFrom(`copy ${stagingTable(table)} (${STAGED_COLUMNS.map(ident).join(', ')}) from stdin`));
-  await pipeline(Readable.from(chunks), copy);
+  // One chunk ahead at most: the rest is formatted as the connection takes it, not in one block that holds up the event loop.
+  await pipeline(Readable.from(chunks, { highWaterMark: 1 }), copy);
 }
 
 /**

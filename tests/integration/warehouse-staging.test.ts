@@ -73,6 +73,22 @@ describe('the staging load (COPY text into a temporary table, then merge)', () =
     expect(party?.party_key).toBeDefined();
   });
 
+  it('makes current the version last seen in the batch among those of the same source time, and keeps each version once', async () => {
+    const table = CORE_TABLES['hotline-ticket'];
+    const at = '2025-06-01T00:00:00.000Z';
+    const ticket = (id: string, title: string) => ({ ...HOTLINE_TICKET, ticket_id: id, title, source_updated_at: at }) as Rec;
+    const id = `staging-tie-${Date.now()}`;
+    const [a, b] = [ticket(id, 'A'), ticket(id, 'B')];
+    const times = ['2025-06-01T00:00:01.000Z', '2025-06-01T00:00:02.000Z', '2025-06-01T00:00:03.000Z'];
+    // A, then B, then A re-sent: A was seen last, and learned when it first arrived.
+    const result = await db.transaction((trx) => upsertRecords(trx, table, [a, b, a], { recordedAt: times }));
+    expect(result).toEqual({ versions: 2, current: 1 });
+    const [row] = (await db.raw(`select title, recorded_at from core.hotline_ticket where ticket_id = ?`, [id])).rows;
+    expect({ title: row.title, recorded_at: row.recorded_at.toISOString() }).toEqual({ title: 'A', recorded_at: times[0] });
+    const history = (await db.raw(`select record->>'title' as title, recorded_at from core.hotline_ticket_history where ticket_id = ? order by recorded_at`, [id])).rows;
+    expect(history.map((h: Rec) => [h.title, h.recorded_at.toISOString()])).toEqual([['A', times[0]], ['B', times[1]]]);
+  });
+
   it('reads a missing or null nested record as null columns', async () => {
     const table = CORE_TABLES['hotline-ticket'];
     const base = { ...HOTLINE_TICKET, source_updated_at: '2025-06-01T00:00:00.000Z' } as Rec;
