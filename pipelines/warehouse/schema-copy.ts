@@ -83,7 +83,7 @@ function quoteIdent(name: string): string {
  * rebuild first. `LIKE … INCLUDING ALL` copies columns, defaults, generated columns, NOT NULL
  * and CHECK constraints and comments; its indexes would get generated names, so they are
  * excluded and made here under the live names (constraints by pg_get_constraintdef, the rest
- * by pg_get_indexdef), and table options and comments are copied too.
+ * by pg_get_indexdef), and table options, columns' statistics targets and comments are copied too.
  */
 export async function createCopy(db: Knex, live: WarehouseTarget, next: WarehouseTarget): Promise<void> {
   await db.transaction(async (trx) => {
@@ -104,6 +104,11 @@ export async function createCopy(db: Knex, live: WarehouseTarget, next: Warehous
         );
         if (meta[0].options?.length) await trx.raw(`alter table ${target} set (${meta[0].options.join(', ')})`);
         if (meta[0].comment) await trx.raw(`comment on table ${target} is ${literal(meta[0].comment)}`);
+        const { rows: targets } = await trx.raw<{ rows: Array<{ column: string; target: number }> }>(
+          `select attname as column, attstattarget as target from pg_attribute where attrelid = ?::regclass and attnum > 0 and not attisdropped and attstattarget >= 0`,
+          [source],
+        );
+        for (const t of targets) await trx.raw(`alter table ${target} alter column ${ident(t.column)} set statistics ${Number(t.target)}`);
         const { rows: constraints } = await trx.raw<{ rows: Array<{ name: string; definition: string }> }>(
           `select conname as name, pg_get_constraintdef(oid) as definition from pg_constraint where conrelid = ?::regclass and contype in ('p', 'u', 'x') order by conname`,
           [source],

@@ -214,6 +214,12 @@ describe('liandong warehouse rebuild', () => {
       await analyst.destroy();
     }
 
+    // Settings the migrations gave the live tables carried over: index options, columns without statistics.
+    const { rows: settings } = await db.raw(`select
+        (select reloptions from pg_class where oid = 'core.supervision_record_decision_nos_idx'::regclass) as gin,
+        (select attstattarget from pg_attribute where attrelid = 'core.hotline_ticket_history'::regclass and attname = 'record') as record_statistics`);
+    expect(settings[0]).toEqual({ gin: ['fastupdate=off'], record_statistics: 0 });
+
     // The summary names every table it rebuilt, with what it held at the switch (phase 3 came after).
     expect(summary.tables.map((t) => t.table)).toEqual([
       'core.enforcement_case', 'core.enforcement_case_history', 'core.hotline_ticket', 'core.hotline_ticket_history',
