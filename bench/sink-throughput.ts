@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { ConsumerConfig, Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
@@ -34,9 +35,23 @@ export interface SinkRun {
   joins: number;
   /** From the group join to the end of the measurement (the last poll): what `cpuSeconds` covers. */
   wallSeconds: number;
+  /** Share of the machine's CPU time (every core) that was busy while the sink ran, from /proc/stat; null where there is none. */
+  machineBusy: number | null;
   /** CPU time of this process while the sink ran (user + system): the sink's JavaScript, Kafka client and pg client. */
   cpuSeconds: number;
   stats: WarehouseSinkStats;
+}
+
+/** The machine's CPU time so far, every core, in clock ticks: busy and in all (Linux's /proc/stat); null elsewhere. */
+function machineCpu(): { busy: number; total: number } | null {
+  try {
+    const ticks = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = ticks[3] + (ticks[4] ?? 0);
+    const total = ticks.reduce((sum, t) => sum + t, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -53,6 +68,7 @@ export async function measureSink(
   budgetMs: number,
 ): Promise<SinkRun> {
   let joinedAt = 0;
+  let machineAtJoin = machineCpu();
   let joins = 0;
   // The sink builds its consumer from the Kafka client it is given: hand it one that notes the joins.
   const observed = Object.assign(Object.create(deps.kafka) as Kafka, {
@@ -60,7 +76,10 @@ export async function measureSink(
       const consumer = deps.kafka.consumer(cfg);
       consumer.on(consumer.events.GROUP_JOIN, () => {
         joins++;
-        joinedAt ||= Date.now();
+        if (!joinedAt) {
+          joinedAt = Date.now();
+          machineAtJoin = machineCpu();
+        }
       });
       return consumer;
     },
@@ -102,9 +121,11 @@ export async function measureSink(
     }
     const from = joinedAt || startedAt;
     const cpu = process.cpuUsage(cpuBefore);
+    const machine = machineCpu();
     return {
       wallSeconds: (Date.now() - from) / 1000,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      machineBusy: machine && machineAtJoin ? (machine.busy - machineAtJoin.busy) / Math.max(1, machine.total - machineAtJoin.total) : null,
       rows: last.rows,
       target,
       seconds: (last.at - from) / 1000,

@@ -143,6 +143,7 @@ export async function benchWarehouse(config: Config, records: number): Promise<B
         unit: 'µs/message',
         note:
           `${sink.cpuSeconds.toFixed(1)} s CPU (the sink's JavaScript, Kafka client and pg client) over ${sink.wallSeconds.toFixed(1)} s; ` +
+          `the machine's ${os.cpus().length} cores were ${sink.machineBusy === null ? '?' : Math.round(100 * sink.machineBusy)}% busy meanwhile (the sink, PostgreSQL, the broker and anything else); ` +
           `the phases of its batches, summed (${config.warehouse.concurrent_batches} at once, so they overlap; merge to links timed by PostgreSQL): ${BATCH_PHASES.map((phase) => `${phase} ${(sink.stats.phaseMs[phase] / 1000).toFixed(1)} s`).join(', ')}; ` +
           `${made.links} link rows (${(made.links / sink.rows).toFixed(1)} per row applied) and ${made.parties} parties made`,
       },
