@@ -7,6 +7,7 @@ import type { Config } from '../../lib/config';
 import { SinkError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import { Dataset, DATASET_TOPICS } from '../../schemas/catalog';
+import { formatMillis } from '../../schemas/logical-types';
 import { watchCrash } from '../normalise/normaliser';
 import { ensureTopics } from '../topics';
 import { lockedOffset, lockOffsetSql, partitionKey, readOffsets, storeOffsetSql } from './consumer-offsets';
@@ -113,10 +114,13 @@ interface Received {
   recordedAt: string | null;
 }
 
+/** The last millisecond JavaScript dates reach. */
+const MAX_TIMESTAMP_MS = 8.64e15;
+
 /** A Kafka timestamp (milliseconds as text) as ISO time; null when the message has none. */
 function recordedAt(message: KafkaMessage): string | null {
   const ms = Number(message.timestamp);
-  return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : null;
+  return Number.isFinite(ms) && ms > 0 && ms <= MAX_TIMESTAMP_MS ? formatMillis(ms) : null;
 }
 
 const roundedLaps = (laps: Partial<Record<BatchPhase, number>>) => Object.fromEntries(Object.entries(laps).map(([phase, ms]) => [phase, Math.round(ms)]));

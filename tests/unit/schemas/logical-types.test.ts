@@ -1,6 +1,6 @@
 import { Type } from 'avsc';
 import { ValidationError } from '../../../lib/errors';
-import { fromTwosComplement, LOGICAL_TYPES, toTwosComplement } from '../../../schemas/logical-types';
+import { formatDays, formatMillis, fromTwosComplement, LOGICAL_TYPES, toTwosComplement } from '../../../schemas/logical-types';
 
 // A fresh options object per call: avsc keeps its registry of named types in the options it is given.
 const opts = () => ({ logicalTypes: LOGICAL_TYPES, assertLogicalTypes: true });
@@ -246,6 +246,18 @@ describe('timestamp-millis', () => {
   ])('refuses %p', (value) => {
     expect(() => timestamp.toBuffer(value)).toThrow(ValidationError);
     expect(timestamp.isValid(value)).toBe(false);
+  });
+
+  it('writes every millisecond as Date.prototype.toISOString does, across the whole range of dates', () => {
+    const edges = [0, -1, 86_399_999, -86_400_000, 951_782_400_000 /* 2000-02-29 */, -62_167_219_200_000 /* 0000-01-01 */, -62_167_219_200_001, 253_402_300_799_999, 253_402_300_800_000, 8.64e15, -8.64e15];
+    // A fixed pseudo-random walk over ±8.64e15 ms and densely around today, so the test is the same every run.
+    let seed = 42;
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const samples = [...edges, ...Array.from({ length: 20_000 }, (_, i) => Math.round((next() * 2 - 1) * (i % 2 ? 8.64e15 : 1e11) + (i % 2 ? 0 : 1.75e12)))];
+    for (const ms of samples) expect([ms, formatMillis(ms)]).toEqual([ms, new Date(ms).toISOString()]);
+    for (const days of [0, -1, 11_016, -719_528, 2_932_896, 100_000_000, -100_000_000]) expect(formatDays(days)).toBe(new Date(days * 86_400_000).toISOString().split('T')[0]);
+    expect(() => formatMillis(8.64e15 + 1)).toThrow(RangeError);
+    expect(() => formatMillis(Number.NaN)).toThrow(RangeError);
   });
 
   it('reads a plain long written by a writer without the logical type', () => {
