@@ -8,9 +8,9 @@ import type { Dataset } from '../schemas/catalog';
 
 /**
  * The floor the sink is compared with: the same rows (the core tables' columns of the same
- * canonical records, formatted by the sink's own `copyColumns`) streamed with `COPY … FROM
- * STDIN` in text format into plain, logged, unindexed tables that have the core tables' columns. No history, no merge, no links, no offsets: what
- * PostgreSQL on this machine can ingest at best.
+ * canonical records, in COPY text written by `copyColumns`) streamed with `COPY … FROM STDIN`
+ * into plain, logged, unindexed tables that have the core tables' columns. No history, no
+ * merge, no links, no offsets: what PostgreSQL on this machine can ingest at best.
  */
 
 const SCHEMA = 'bench_copy';

@@ -308,8 +308,10 @@ const pad4 = (n: number) => (n < 10 ? `000${n}` : n < 100 ? `00${n}` : n < 1000 
  * proleptic Gregorian civil date of a day number is H. Hinnant's days-to-civil algorithm;
  * years outside 0000–9999, which ISO writes with six digits and a sign, are left to Date.
  */
-function isoMillis(ms: number): string {
-  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_MS) throw new RangeError('value is outside the range of JavaScript dates');
+function isoMillis(time: number): string {
+  if (!Number.isFinite(time) || Math.abs(time) > MAX_MS) throw new RangeError('value is outside the range of JavaScript dates');
+  // Whole milliseconds, truncated toward zero, as a Date keeps them (and -0 as 0).
+  const ms = Math.trunc(time) + 0;
   const days = Math.floor(ms / MS_PER_DAY);
   let rest = ms - days * MS_PER_DAY;
   const z = days + 719_468; // days from 0000-03-01

@@ -2,8 +2,9 @@ import { columnValues, CoreTable } from './core-rows';
 
 /**
  * Rows in PostgreSQL's COPY text format (tab-separated, `\N` for NULL, backslash escapes):
- * the cheapest way to hand PostgreSQL many rows, used by the warehouse sink's staging load
- * and, for the same rows, by the bench's COPY baseline.
+ * the cheapest way to hand PostgreSQL many rows. The warehouse sink's staging load escapes its
+ * fields with `copyEscape`; `copyColumns` writes a core table's columns of a record, which the
+ * bench's COPY baseline loads (the sink reads those columns from the staged record in SQL).
  *
  * @example
  *   const format = columnFormatter('text[]');

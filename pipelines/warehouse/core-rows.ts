@@ -4,7 +4,9 @@ import type { Dataset } from '../../schemas/catalog';
 /**
  * How a canonical record becomes a row of its `core` table: the data standard's fields as
  * columns, a party record flattened to `<field>_kind`, `<field>_name`…, the lineage record to
- * `lineage_<field>`. Pure functions, so the mapping is tested without a database.
+ * `lineage_<field>` (`columnSource`). The sink's merge reads the columns so from the staged
+ * record in SQL; `coreRow` does the same in JavaScript, for the API's tests and the bench's COPY
+ * baseline. And a version's content hash and stored JSON (`versionText`).
  *
  * @example
  *   const row = coreRow(CORE_TABLES['enforcement-case'], record);

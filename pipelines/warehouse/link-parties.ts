@@ -169,18 +169,30 @@ export function linkSql(table: CoreTable, ids: readonly string[], windowDays: nu
  * Waits for this transaction's turn to write links, and keeps it until commit. Links are
  * shared by every partition: two batches applied at once (by one sink or by two hubs) could
  * otherwise each look for the other's record before it was committed, and a case and the
- * opinion citing it would never be linked. Taken after the batch's own rows are written, so a
- * link statement sees every batch that committed before it.
+ * opinion citing it would never be linked. Taken after the batch's own rows and parties are
+ * written, so a link statement sees every batch that committed before it. Always in that
+ * order: a transaction holding the turn never waits for a party row another one holds.
  */
 export const linkTurnSql = (target: WarehouseTarget = LIVE_TARGET): string =>
   `select pg_advisory_xact_lock(hashtext(${textLiteral(`liandong.warehouse.links:${target.core}`)}))`;
 
-export async function takeLinkTurn(trx: Knex.Transaction, target: WarehouseTarget = LIVE_TARGET): Promise<void> {
-  await sendStatements(trx, [linkTurnSql(target)]);
+/** The steps after a batch's merge, named as the sink times them. */
+export type LinkingStep = 'parties' | 'link_wait' | 'links';
+
+/**
+ * Resolves the parties of one dataset's touched records, takes the link turn and (re)links
+ * them: the statements of each step, in the one order every writer uses.
+ */
+export function linkingSteps(table: CoreTable, ids: readonly string[], windowDays: number, target: WarehouseTarget = LIVE_TARGET): Array<[LinkingStep, string[]]> {
+  return [
+    ['parties', [partiesSql(table, ids, target)]],
+    ['link_wait', [linkTurnSql(target)]],
+    ['links', linkSql(table, ids, windowDays, target)],
+  ];
 }
 
-/** Resolves parties and (re)links the records of one dataset that the batch touched, in one round trip. */
+/** `linkingSteps` in one round trip, in the caller's transaction. */
 export async function linkTouched(trx: Knex.Transaction, table: CoreTable, ids: string[], windowDays: number, target: WarehouseTarget = LIVE_TARGET): Promise<void> {
   if (ids.length === 0) return;
-  await sendStatements(trx, [partiesSql(table, ids, target), ...linkSql(table, ids, windowDays, target)]);
+  await sendStatements(trx, linkingSteps(table, ids, windowDays, target).flatMap(([, statements]) => statements));
 }

@@ -12,7 +12,7 @@ import { watchCrash } from '../normalise/normaliser';
 import { ensureTopics } from '../topics';
 import { lockedOffset, lockOffsetSql, partitionKey, readOffsets, storeOffsetSql } from './consumer-offsets';
 import { CORE_TABLES } from './core-rows';
-import { linkSql, linkTurnSql, partiesSql } from './link-parties';
+import { linkingSteps } from './link-parties';
 import { sendStatements } from './statement-batch';
 import { copyStaged, stagingSql, statementFor } from './upsert-batch';
 import { LIVE_TARGET, WarehouseTarget } from './warehouse-target';
@@ -114,13 +114,10 @@ interface Received {
   recordedAt: string | null;
 }
 
-/** The last millisecond JavaScript dates reach. */
-const MAX_TIMESTAMP_MS = 8.64e15;
-
 /** A Kafka timestamp (milliseconds as text) as ISO time; null when the message has none. */
 function recordedAt(message: KafkaMessage): string | null {
   const ms = Number(message.timestamp);
-  return Number.isFinite(ms) && ms > 0 && ms <= MAX_TIMESTAMP_MS ? formatMillis(ms) : null;
+  return Number.isFinite(ms) && ms > 0 ? formatMillis(ms) : null;
 }
 
 const roundedLaps = (laps: Partial<Record<BatchPhase, number>>) => Object.fromEntries(Object.entries(laps).map(([phase, ms]) => [phase, Math.round(ms)]));
@@ -274,6 +271,12 @@ export class WarehouseSink {
           clock.lap('begin');
           if (stored >= next) return { skipped: records.length, versions: 0, current: 0 };
           const fresh = records.filter((r) => r.offset >= stored);
+          const storeNext = storeOffsetSql(this.consumerName, topic, partition, next);
+          if (fresh.length === 0) {
+            // Nothing to apply beyond the stored offset (messages without a value): move past them.
+            await sendStatements(trx, [storeNext]);
+            return { skipped: records.length, versions: 0, current: 0 };
+          }
           await copyStaged(trx, table, fresh.map((r) => r.record), fresh.map((r) => r.recordedAt));
           clock.lap('stage');
           const ids = [...new Set(fresh.map((r) => String(r.record[table.idColumn])))];
@@ -281,9 +284,9 @@ export class WarehouseSink {
           // (the link turn, held to commit), and the offset. Server-side times between the steps.
           const steps: Array<readonly [BatchPhase, string[]]> = [
             ['merge', [statementFor(table, this.target)]],
-            ['parties', [partiesSql(table, ids, this.target)]],
-            ['link_wait', [linkTurnSql(this.target)]],
-            ['links', [...linkSql(table, ids, this.deps.config.warehouse.link_window_days, this.target), storeOffsetSql(this.consumerName, topic, partition, next)]],
+            ...linkingSteps(table, ids, this.deps.config.warehouse.link_window_days, this.target).map(
+              ([phase, statements]): [BatchPhase, string[]] => [phase, phase === 'links' ? [...statements, storeNext] : statements],
+            ),
           ];
           const results = await sendStatements(trx, [SERVER_CLOCK, ...steps.flatMap(([, statements]) => [...statements, SERVER_CLOCK])]);
           const server: Partial<Record<BatchPhase, number>> = {};

@@ -14,7 +14,7 @@ import { arrayLiteral } from './copy-text';
  * every `?` in the text (an id may contain one) as a placeholder.
  *
  * @example
- *   const [merged] = await sendStatements(trx, [statementFor(table), takeLinkTurnSql(LIVE_TARGET)]);
+ *   const [merged, , turn] = await sendStatements(trx, [statementFor(table), partiesSql(table, ids), linkTurnSql()]);
  */
 
 /** The pg client under a knex transaction. */

@@ -8,7 +8,7 @@ import { outputCodec } from '../../pipelines/normalise/outcomes';
 import { prepareTopicsAndSchemas } from '../../pipelines/topics';
 import { positionAtEnd } from '../../pipelines/warehouse/consumer-offsets';
 import { CORE_TABLES } from '../../pipelines/warehouse/core-rows';
-import { linkTouched, takeLinkTurn } from '../../pipelines/warehouse/link-parties';
+import { linkTouched } from '../../pipelines/warehouse/link-parties';
 import { upsertRecords } from '../../pipelines/warehouse/upsert-batch';
 import { CANONICAL_TOPICS, WarehouseSink } from '../../pipelines/warehouse/sink-warehouse';
 import { DATASET_TOPICS } from '../../schemas/catalog';
@@ -113,6 +113,40 @@ describe('warehouse links, views and roles', () => {
     }
   });
 
+  it('widens a party that two batches applied at the same time both name, without the link turn and without a deadlock', async () => {
+    const run = uniqueName('it-party');
+    const party = { kind: 'ORGANISATION', name: `并发测试${run}`, uscc: `TEST${run}`, id_hash: null, id_masked: null, region_code: '620902' };
+    const first: Record<string, unknown> = { ...caseRecord(`${run}a`, `酒市监罚〔2025〕${run}a号`), party };
+    const second: Record<string, unknown> = { ...caseRecord(`${run}b`, `酒市监罚〔2025〕${run}b号`), party };
+    const cases = CORE_TABLES['enforcement-case'];
+    const a = await db.transaction();
+    const b = await db.transaction();
+    try {
+      await upsertRecords(a, cases, [first], { recordedAt: ['2025-04-02T00:00:00.000Z'] });
+      await upsertRecords(b, cases, [second], { recordedAt: ['2025-06-02T00:00:00.000Z'] });
+      await linkTouched(a, cases, [String(first.case_id)], config.warehouse.link_window_days);
+      let bDone = false;
+      const bSide = (async () => {
+        await linkTouched(b, cases, [String(second.case_id)], config.warehouse.link_window_days);
+        await b.commit();
+        bDone = true;
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(bDone).toBe(false); // b's upsert of the party waits for a's row lock
+      await a.commit();
+      await bSide;
+      const row = await db('core.party').where({ party_key: `USCC:${party.uscc}` }).first('first_seen', 'last_seen', 'confidence');
+      expect({ first: row.first_seen.toISOString(), last: row.last_seen.toISOString(), confidence: row.confidence }).toEqual({
+        first: '2025-04-02T00:00:00.000Z',
+        last: '2025-06-02T00:00:00.000Z',
+        confidence: 'high',
+      });
+    } finally {
+      if (!a.isCompleted()) await a.rollback();
+      if (!b.isCompleted()) await b.rollback();
+    }
+  });
+
   it('links a case and the opinion citing it when their two batches are applied at the same time', async () => {
     const run = uniqueName('it-conc');
     const decisionNo = `酒市监罚〔2025〕${run}号`;
@@ -121,21 +155,20 @@ describe('warehouse links, views and roles', () => {
     const cases = CORE_TABLES['enforcement-case'];
     const records = CORE_TABLES['supervision-record'];
     // Two batches in flight, as the sink applies partitions at once: each wrote its own row,
-    // neither has committed, so neither can see the other's.
+    // neither has committed, so neither can see the other's. (The opinion names no party, so
+    // the only thing b can wait for is the link turn.)
     const a = await db.transaction();
     const b = await db.transaction();
     try {
       await upsertRecords(a, cases, [theCase]);
       await upsertRecords(b, records, [opinion]);
-      await takeLinkTurn(a);
+      await linkTouched(a, cases, [String(theCase.case_id)], config.warehouse.link_window_days);
       let bLinked = false;
       const bSide = (async () => {
-        await takeLinkTurn(b);
         await linkTouched(b, records, [String(opinion.record_id)], config.warehouse.link_window_days);
         await b.commit();
         bLinked = true;
       })();
-      await linkTouched(a, cases, [String(theCase.case_id)], config.warehouse.link_window_days);
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(bLinked).toBe(false); // b waits for a's turn, which lasts until a commits
       await a.commit();

@@ -79,12 +79,17 @@ describe('the staging load (COPY text into a temporary table, then merge)', () =
     const ticket = (id: string, title: string) => ({ ...HOTLINE_TICKET, ticket_id: id, title, source_updated_at: at }) as Rec;
     const id = `staging-tie-${Date.now()}`;
     const [a, b] = [ticket(id, 'A'), ticket(id, 'B')];
+    const resent = { ...a, lineage: { ...a.lineage, raw_offset: a.lineage.raw_offset + 100 } };
     const times = ['2025-06-01T00:00:01.000Z', '2025-06-01T00:00:02.000Z', '2025-06-01T00:00:03.000Z'];
-    // A, then B, then A re-sent: A was seen last, and learned when it first arrived.
-    const result = await db.transaction((trx) => upsertRecords(trx, table, [a, b, a], { recordedAt: times }));
+    // A, then B, then A re-sent from another raw offset: A was seen last, and is as it was first learned.
+    const result = await db.transaction((trx) => upsertRecords(trx, table, [a, b, resent], { recordedAt: times }));
     expect(result).toEqual({ versions: 2, current: 1 });
-    const [row] = (await db.raw(`select title, recorded_at from core.hotline_ticket where ticket_id = ?`, [id])).rows;
-    expect({ title: row.title, recorded_at: row.recorded_at.toISOString() }).toEqual({ title: 'A', recorded_at: times[0] });
+    const [row] = (await db.raw(`select title, recorded_at, lineage_raw_offset from core.hotline_ticket where ticket_id = ?`, [id])).rows;
+    expect({ title: row.title, recorded_at: row.recorded_at.toISOString(), raw_offset: Number(row.lineage_raw_offset) }).toEqual({
+      title: 'A',
+      recorded_at: times[0],
+      raw_offset: a.lineage.raw_offset,
+    });
     const history = (await db.raw(`select record->>'title' as title, recorded_at from core.hotline_ticket_history where ticket_id = ? order by recorded_at`, [id])).rows;
     expect(history.map((h: Rec) => [h.title, h.recorded_at.toISOString()])).toEqual([['A', times[0]], ['B', times[1]]]);
   });

@@ -254,7 +254,7 @@ describe('timestamp-millis', () => {
     let seed = 42;
     const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const samples = [...edges, ...Array.from({ length: 20_000 }, (_, i) => Math.round((next() * 2 - 1) * (i % 2 ? 8.64e15 : 1e11) + (i % 2 ? 0 : 1.75e12)))];
-    for (const ms of samples) expect([ms, formatMillis(ms)]).toEqual([ms, new Date(ms).toISOString()]);
+    for (const ms of [...samples, 1.5, -0.4, -1.5, -0, 1_749_018_600_000.999]) expect([ms, formatMillis(ms)]).toEqual([ms, new Date(ms).toISOString()]);
     for (const days of [0, -1, 11_016, -719_528, 2_932_896, 100_000_000, -100_000_000]) expect(formatDays(days)).toBe(new Date(days * 86_400_000).toISOString().split('T')[0]);
     expect(() => formatMillis(8.64e15 + 1)).toThrow(RangeError);
     expect(() => formatMillis(Number.NaN)).toThrow(RangeError);
