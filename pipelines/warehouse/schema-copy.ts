@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { LiandongError } from '../../lib/errors';
 import { CORE_TABLES } from './core-rows';
+import { sendStatements, textLiteral } from './statement-batch';
 import { ident, qualified, WarehouseTarget } from './warehouse-target';
 
 /**
@@ -93,7 +94,8 @@ export async function createCopy(db: Knex, live: WarehouseTarget, next: Warehous
       await trx.raw(`drop schema if exists ${ident(to)} cascade`);
       await trx.raw(`create schema ${ident(to)}`);
       const { rows: comment } = await trx.raw<{ rows: Array<{ text: string | null }> }>(`select obj_description(oid, 'pg_namespace') as text from pg_namespace where nspname = ?`, [from]);
-      if (comment[0]?.text) await trx.raw(`comment on schema ${ident(to)} is ${literal(comment[0].text)}`);
+      // Sent as it is, not through knex, which would read a `?` in the comment as a placeholder.
+      if (comment[0]?.text) await sendStatements(trx, [`comment on schema ${ident(to)} is ${textLiteral(comment[0].text)}`]);
       for (const table of SINK_TABLES[role]) {
         const source = qualified(from, table);
         const target = qualified(to, table);
@@ -103,7 +105,7 @@ export async function createCopy(db: Knex, live: WarehouseTarget, next: Warehous
           [source],
         );
         if (meta[0].options?.length) await trx.raw(`alter table ${target} set (${meta[0].options.join(', ')})`);
-        if (meta[0].comment) await trx.raw(`comment on table ${target} is ${literal(meta[0].comment)}`);
+        if (meta[0].comment) await sendStatements(trx, [`comment on table ${target} is ${textLiteral(meta[0].comment)}`]);
         const { rows: targets } = await trx.raw<{ rows: Array<{ column: string; target: number }> }>(
           `select attname as column, attstattarget as target from pg_attribute where attrelid = ?::regclass and attnum > 0 and not attisdropped and attstattarget >= 0`,
           [source],
@@ -125,9 +127,6 @@ export async function createCopy(db: Knex, live: WarehouseTarget, next: Warehous
     }
   });
 }
-
-/** A SQL string literal. */
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 interface AclEntry {
   grantee: string;
