@@ -88,9 +88,9 @@ function columnsFromRecord(table: CoreTable): { select: string[]; from: string }
  * Recorded time is the time of the first message that carried a version, whichever batch it
  * came in: history keeps the first occurrence in log order (a re-send does not move it), and
  * the current row takes the recorded time of its version from history. Its lineage is that
- * first occurrence's too, in the same batch as in a later one (a re-send never replaces it). The result does not
- * depend on how the log was cut into batches, so a rebuild that reads it in larger batches
- * reproduces the live tables.
+ * first occurrence's too, in the same batch as in a later one (a re-send never replaces it).
+ * The result does not depend on how the log was cut into batches, so a rebuild that reads it
+ * in larger batches reproduces the live tables.
  */
 export function statementFor(table: CoreTable, target: WarehouseTarget = LIVE_TARGET): string {
   const key = `${target.core}\u0000${table.table}`;
