@@ -115,14 +115,15 @@ export async function createCopy(db: Knex, live: WarehouseTarget, next: Warehous
           `select conname as name, pg_get_constraintdef(oid) as definition from pg_constraint where conrelid = ?::regclass and contype in ('p', 'u', 'x') order by conname`,
           [source],
         );
-        for (const c of constraints) await trx.raw(`alter table ${target} add constraint ${ident(c.name)} ${c.definition}`);
+        // Definitions go as they are, not through knex, which would read a `?` in one as a placeholder.
+        for (const c of constraints) await sendStatements(trx, [`alter table ${target} add constraint ${ident(c.name)} ${c.definition}`]);
         const { rows: indexes } = await trx.raw<{ rows: Array<{ definition: string }> }>(
           `select pg_get_indexdef(i.indexrelid) as definition from pg_index i
             where i.indrelid = ?::regclass and not exists (select from pg_constraint k where k.conindid = i.indexrelid and k.conrelid = i.indrelid)
             order by i.indexrelid`,
           [source],
         );
-        for (const i of indexes) await trx.raw(retargetIndexDef(i.definition, { schema: from, table }, to));
+        for (const i of indexes) await sendStatements(trx, [retargetIndexDef(i.definition, { schema: from, table }, to)]);
       }
     }
   });

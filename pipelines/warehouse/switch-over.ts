@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { partitionKey, storeOffset } from './consumer-offsets';
 import { copyPrivileges, dependentViews, replaceViewStatement } from './schema-copy';
+import { sendStatements } from './statement-batch';
 import { ident, WarehouseTarget } from './warehouse-target';
 
 /**
@@ -60,7 +61,8 @@ export async function switchSchemas(trx: Knex.Transaction, plan: SwitchPlan): Pr
   await copyPrivileges(trx, plan.live, plan.next);
   for (const role of ['core', 'link'] as const) await trx.raw(`alter schema ${ident(plan.live[role])} rename to ${ident(plan.old[role])}`);
   for (const role of ['core', 'link'] as const) await trx.raw(`alter schema ${ident(plan.next[role])} rename to ${ident(plan.live[role])}`);
-  for (const view of views) await trx.raw(replaceViewStatement(view));
+  // Definitions go as they are, not through knex, which would read a `?` in one (an operator, a string) as a placeholder.
+  for (const view of views) await sendStatements(trx, [replaceViewStatement(view)]);
   for (const [key, next] of plan.rebuilt) {
     const cut = key.lastIndexOf('/');
     await storeOffset(trx, plan.liveConsumer, key.slice(0, cut), Number(key.slice(cut + 1)), next);

@@ -269,11 +269,17 @@ describe('liandong warehouse rebuild', () => {
     const comment = `现行处罚案件; it's a \\ back?slash $1 :ids`;
     // knex reads an unescaped `?` as a placeholder, so the test escapes it for knex; the rebuild must need no such help.
     await db.raw(`comment on table core.enforcement_case is ${escapeLiteral(comment).replace(/\?/g, '\\?')}`);
+    // And a view whose definition holds one, recreated over the new tables at the switch.
+    await db.raw(`create view mart.rebuild_q_test as select case_id, '\\?'::text as q from core.enforcement_case`);
     const summary = await rebuildWarehouse({ config, kafka, registry, db, logger }, { consumer: LIVE, topics, keepOld: true });
     expect(summary.keptOld).not.toBeNull();
     expect(await readWarehouse(db)).toEqual(before);
     const [{ text }] = (await db.raw(`select obj_description('core.enforcement_case'::regclass, 'pg_class') as text`)).rows;
     expect(text).toBe(comment);
+    expect(summary.views).toContain('mart.rebuild_q_test');
+    const [{ n: viewed }] = (await db.raw(`select count(*)::int as n from mart.rebuild_q_test where q = '\\?'`)).rows;
+    expect(viewed).toBe(before.current['enforcement-case'].length);
+    await db.raw('drop view mart.rebuild_q_test');
     const old = summary.keptOld!;
     for (const table of ['enforcement_case', 'enforcement_case_history', 'party']) {
       const [live, kept] = await Promise.all([db(`core.${table}`).count<{ n: string }[]>('* as n'), db(`${old.core}.${table}`).count<{ n: string }[]>('* as n')]);
