@@ -31,12 +31,24 @@ export class AvroCodec {
     return buffer.readInt32BE(1);
   }
 
+  /** The Avro body of a framed message, after its magic byte and schema id. */
+  static body(buffer: Buffer): Buffer {
+    return buffer.subarray(HEADER);
+  }
+
   /** Decodes a framed message; synchronous when its schema is known, a promise the first time. */
   decode(buffer: Buffer): unknown {
     const id = AvroCodec.schemaId(buffer);
     const codec = this.codecs.get(id);
     if (codec) return codec.fromBuffer(buffer.subarray(HEADER));
     return this.load(id).then(() => this.codecs.get(id)!.fromBuffer(buffer.subarray(HEADER)));
+  }
+
+  /** The writer's schema of a schema id passed to `load` before, as the registry client built it (an avsc Type). */
+  writerType(id: number): unknown {
+    const codec = this.codecs.get(id);
+    if (!codec) throw new Error(`schema ${id} is not loaded`);
+    return codec;
   }
 
   /** Encodes with a schema id passed to `load` before. */

@@ -1,4 +1,5 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Type } from 'avsc';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Knex } from 'knex';
 import type pg from 'pg';
@@ -11,10 +12,11 @@ import { formatMillis } from '../../schemas/logical-types';
 import { watchCrash } from '../normalise/normaliser';
 import { ensureTopics } from '../topics';
 import { lockedOffset, lockOffsetSql, partitionKey, readOffsets, storeOffsetSql } from './consumer-offsets';
-import { CORE_TABLES } from './core-rows';
+import { jsonTranscoder, NotTranscodable } from './avro-json';
+import { CORE_TABLES, CoreTable } from './core-rows';
 import { linkingSteps } from './link-parties';
 import { sendStatements } from './statement-batch';
-import { copyStaged, stagingSql, statementFor } from './upsert-batch';
+import { copyStaged, StagedVersion, stagedVersion, stagingSql, statementFor } from './upsert-batch';
 import { LIVE_TARGET, WarehouseTarget } from './warehouse-target';
 
 export interface WarehouseSinkStats {
@@ -109,7 +111,7 @@ export interface WarehouseSinkDeps {
 /** A canonical message ready to apply: its offset, the decoded record and when the hub learned it. */
 interface Received {
   offset: bigint;
-  record: Record<string, unknown>;
+  version: StagedVersion;
   /** The message's timestamp (ISO): when the normaliser produced the canonical record. */
   recordedAt: string | null;
 }
@@ -168,6 +170,8 @@ export class WarehouseSink {
    * statement against a few ms of execution. A batch's sorts spill to disk under the default work_mem.
    */
   private readonly settings: string[];
+  /** Per writer schema id: its transcoder, or null where the schema has none. */
+  private readonly transcoders = new Map<number, ((body: Buffer) => StagedVersion) | null>();
 
   constructor(private readonly deps: WarehouseSinkDeps) {
     this.settings = ['set local jit = off', "set local work_mem = '64MB'", ...(deps.synchronousCommit === false ? ['set local synchronous_commit = off'] : [])];
@@ -225,13 +229,12 @@ export class WarehouseSink {
         // Registered before the first await, so a pause() called from now on waits for this batch.
         const work = (async () => {
           const clock = phaseClock();
+          const table = CORE_TABLES[this.datasetOf.get(batch.topic)!];
           const records: Received[] = [];
           for (const m of batch.messages) {
             if (!m.value) continue;
-            // Synchronous once the schema is known: no promise per message.
-            const decoded = codec.decode(m.value);
-            const record = (decoded instanceof Promise ? await decoded : decoded) as Record<string, unknown>;
-            records.push({ offset: BigInt(m.offset), record, recordedAt: recordedAt(m) });
+            const staged = this.stagedVersionOf(codec, table, m.value);
+            records.push({ offset: BigInt(m.offset), version: staged instanceof Promise ? await staged : staged, recordedAt: recordedAt(m) });
           }
           const next = BigInt(batch.lastOffset()) + 1n;
           clock.lap('decode');
@@ -251,6 +254,33 @@ export class WarehouseSink {
       },
     });
     logger.info('warehouse sink started', { consumer: this.consumerName, stored_partitions: this.offsets.size });
+  }
+
+  /**
+   * A canonical message as the staging table takes it. Transcoded from its Avro body straight
+   * to the stored JSON and content hash where its writer's schema allows (`avro-json.ts`);
+   * decoded and serialised otherwise, or when the transcoder refuses the record. Synchronous
+   * once the schema is known: no promise per message.
+   */
+  private stagedVersionOf(codec: AvroCodec, table: CoreTable, value: Buffer): StagedVersion | Promise<StagedVersion> {
+    const id = AvroCodec.schemaId(value);
+    const transcode = this.transcoders.get(id);
+    if (transcode === undefined) {
+      return codec.load(id).then(() => {
+        this.transcoders.set(id, jsonTranscoder(codec.writerType(id) as Type, table.idColumn));
+        return this.stagedVersionOf(codec, table, value);
+      });
+    }
+    if (transcode) {
+      try {
+        return transcode(AvroCodec.body(value));
+      } catch (err) {
+        if (!(err instanceof NotTranscodable)) throw err;
+      }
+    }
+    const decoded = codec.decode(value);
+    if (decoded instanceof Promise) return decoded.then((record) => stagedVersion(table, record as Record<string, unknown>));
+    return stagedVersion(table, decoded as Record<string, unknown>);
   }
 
   /**
@@ -277,9 +307,9 @@ export class WarehouseSink {
             await sendStatements(trx, [storeNext]);
             return { skipped: records.length, versions: 0, current: 0 };
           }
-          await copyStaged(trx, table, fresh.map((r) => r.record), fresh.map((r) => r.recordedAt));
+          await copyStaged(trx, table, fresh.map((r) => r.version), fresh.map((r) => r.recordedAt));
           clock.lap('stage');
-          const ids = [...new Set(fresh.map((r) => String(r.record[table.idColumn])))];
+          const ids = [...new Set(fresh.map((r) => r.version.id))];
           // The rest in one round trip: merge, parties, then links one transaction at a time
           // (the link turn, held to commit), and the offset. Server-side times between the steps.
           const steps: Array<readonly [BatchPhase, string[]]> = [

@@ -138,31 +138,57 @@ const ROWS_PER_CHUNK = 500;
 const copyField = (value: unknown): string => (value === null || value === undefined ? COPY_NULL : copyEscape(String(value)));
 
 /**
- * The batch as the staging table's COPY text, a few hundred rows per chunk: per record its
- * position, its id and source version, its content hash, when the hub learned it (null: the
- * transaction's time) and the record itself, serialised once. Chunks are formatted as the
- * connection takes them, so PostgreSQL parses one while the next is built, and other batches'
- * replies are handled in between instead of waiting for a whole batch's formatting.
+ * A version as the staging table takes it: its id and source version as text, its content hash
+ * and its stored JSON, as text or as UTF-8 bytes (the sink transcodes Avro straight to bytes).
  */
-export function* stagingChunks(table: CoreTable, records: ReadonlyArray<Record<string, unknown>>, recordedAt?: ReadonlyArray<string | null>): Generator<string> {
-  if (recordedAt && recordedAt.length !== records.length) throw new RangeError(`${records.length} records but ${recordedAt.length} recorded times`);
-  for (let start = 0; start < records.length; start += ROWS_PER_CHUNK) {
-    let text = '';
-    for (let seq = start; seq < Math.min(records.length, start + ROWS_PER_CHUNK); seq++) {
-      const record = records[seq];
-      const version = versionText(record);
-      text += `${seq}\t${copyField(record[table.idColumn])}\t${copyField(record.source_updated_at)}\t${version.contentHash}\t${recordedAt?.[seq] ?? COPY_NULL}\t${copyEscape(version.json)}\n`;
+export interface StagedVersion {
+  id: string;
+  sourceUpdatedAt: string | null;
+  contentHash: string;
+  json: string | Buffer;
+}
+
+/** The staged version of a decoded record. */
+export function stagedVersion(table: CoreTable, record: Record<string, unknown>): StagedVersion {
+  const { contentHash, json } = versionText(record);
+  const version = record.source_updated_at;
+  return { id: String(record[table.idColumn]), sourceUpdatedAt: version === null || version === undefined ? null : String(version), contentHash, json };
+}
+
+const BACKSLASH = 0x5c;
+const NEWLINE = Buffer.from('\n');
+
+/** JSON bytes escaped for COPY text: JSON holds no raw tab or line break, so only backslashes are doubled. */
+function copyEscapeJson(json: Buffer): Buffer {
+  if (json.indexOf(BACKSLASH) < 0 && json.indexOf(0x0a) < 0 && json.indexOf(0x0d) < 0 && json.indexOf(0x09) < 0) return json;
+  return Buffer.from(copyEscape(json.toString('utf8')));
+}
+
+/**
+ * The batch as the staging table's COPY text, a few hundred rows per chunk: per version its
+ * position, its id and source version, its content hash, when the hub learned it (null: the
+ * transaction's time) and its JSON. Chunks are built as the connection takes them, so
+ * PostgreSQL parses one while the next is built.
+ */
+export function* stagingChunks(versions: ReadonlyArray<StagedVersion>, recordedAt?: ReadonlyArray<string | null>): Generator<Buffer> {
+  if (recordedAt && recordedAt.length !== versions.length) throw new RangeError(`${versions.length} versions but ${recordedAt.length} recorded times`);
+  for (let start = 0; start < versions.length; start += ROWS_PER_CHUNK) {
+    const parts: Buffer[] = [];
+    for (let seq = start; seq < Math.min(versions.length, start + ROWS_PER_CHUNK); seq++) {
+      const v = versions[seq];
+      parts.push(Buffer.from(`${seq}\t${copyField(v.id)}\t${copyField(v.sourceUpdatedAt)}\t${v.contentHash}\t${recordedAt?.[seq] ?? COPY_NULL}\t`));
+      parts.push(typeof v.json === 'string' ? Buffer.from(copyEscape(v.json)) : copyEscapeJson(v.json), NEWLINE);
     }
-    yield text;
+    yield Buffer.concat(parts);
   }
 }
 
 /** COPYs a batch into the staging table that `stagingSql` readied, in the caller's transaction. */
-export async function copyStaged(trx: Knex.Transaction, table: CoreTable, records: ReadonlyArray<Record<string, unknown>>, recordedAt?: ReadonlyArray<string | null>): Promise<void> {
-  const chunks = stagingChunks(table, records, recordedAt);
+export async function copyStaged(trx: Knex.Transaction, table: CoreTable, versions: ReadonlyArray<StagedVersion>, recordedAt?: ReadonlyArray<string | null>): Promise<void> {
+  const chunks = stagingChunks(versions, recordedAt);
   const connection = await connectionOf(trx);
   const copy = connection.query(copyFrom(`copy ${stagingTable(table)} (${STAGED_COLUMNS.map(ident).join(', ')}) from stdin`));
-  // One chunk ahead at most: the rest is formatted as the connection takes it, not in one block that holds up the event loop.
+  // One chunk ahead at most: the rest is built as the connection takes it, not in one block that holds up the event loop.
   await pipeline(Readable.from(chunks, { highWaterMark: 1 }), copy);
 }
 
@@ -175,7 +201,7 @@ export async function copyStaged(trx: Knex.Transaction, table: CoreTable, record
 export async function upsertRecords(trx: Knex.Transaction, table: CoreTable, records: ReadonlyArray<Record<string, unknown>>, options: UpsertOptions = {}): Promise<UpsertResult> {
   if (records.length === 0) return { versions: 0, current: 0 };
   await sendStatements(trx, stagingSql(table));
-  await copyStaged(trx, table, records, options.recordedAt);
+  await copyStaged(trx, table, records.map((record) => stagedVersion(table, record)), options.recordedAt);
   const [merged] = await sendStatements(trx, [statementFor(table, options.target)]);
   return merged.rows[0] as UpsertResult;
 }

@@ -1,9 +1,10 @@
-import { CORE_TABLES } from '../../../pipelines/warehouse/core-rows';
+import { CORE_TABLES, CoreTable } from '../../../pipelines/warehouse/core-rows';
 import { replaceViewStatement, retargetIndexDef, SINK_TABLES } from '../../../pipelines/warehouse/schema-copy';
 import { partitionsBehind } from '../../../pipelines/warehouse/switch-over';
-import { STAGED_COLUMNS, stagingChunks, statementFor } from '../../../pipelines/warehouse/upsert-batch';
+import { STAGED_COLUMNS, stagedVersion, stagingChunks, statementFor } from '../../../pipelines/warehouse/upsert-batch';
 
-const stagingText = (...args: Parameters<typeof stagingChunks>) => [...stagingChunks(...args)].join('');
+const stagingText = (table: CoreTable, records: Array<Record<string, unknown>>, recordedAt?: Array<string | null>) =>
+  [...stagingChunks(records.map((record) => stagedVersion(table, record)), recordedAt)].join('');
 
 const offsets = (entries: Record<string, number>) => new Map(Object.entries(entries).map(([k, v]) => [k, BigInt(v)]));
 
