@@ -1,5 +1,5 @@
-import crypto from 'node:crypto';
 import { Type, types } from 'avsc';
+import { sha256 } from './core-rows';
 
 /**
  * A canonical record's Avro body straight to the warehouse's JSON text, as UTF-8 bytes: the
@@ -321,8 +321,6 @@ export interface TranscodedVersion {
   /** The stored JSON (lineage first, then the hashed text's members), UTF-8. */
   json: Buffer;
 }
-
-const sha256 = (bytes: Uint8Array): string => (typeof crypto.hash === 'function' ? crypto.hash('sha256', bytes) : crypto.createHash('sha256').update(bytes).digest('hex'));
 
 /**
  * The transcoder of one writer schema, or null when the schema has a type it does not handle.

@@ -224,8 +224,8 @@ export function stableJson(value: unknown): string {
 }
 
 /** SHA-256 in hex; one-shot `crypto.hash` where Node has it (20.12+), the Hash object otherwise. */
-const sha256: (text: string) => string =
-  typeof crypto.hash === 'function' ? (text) => crypto.hash('sha256', text) : (text) => crypto.createHash('sha256').update(text).digest('hex');
+export const sha256: (data: string | Uint8Array) => string =
+  typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data) : (data) => crypto.createHash('sha256').update(data).digest('hex');
 
 /** A version of a record as the warehouse stores it: its content hash and the whole record as JSON text. */
 export interface VersionText {

@@ -108,7 +108,7 @@ export interface WarehouseSinkDeps {
   topics?: Readonly<Record<Dataset, string>>;
 }
 
-/** A canonical message ready to apply: its offset, the decoded record and when the hub learned it. */
+/** A canonical message ready to apply: its offset, its version as the staging table takes it and when the hub learned it. */
 interface Received {
   offset: bigint;
   version: StagedVersion;
@@ -238,7 +238,7 @@ export class WarehouseSink {
           }
           const next = BigInt(batch.lastOffset()) + 1n;
           clock.lap('decode');
-          await this.apply(batch.topic, batch.partition, records, next, clock);
+          await this.apply(table, batch.topic, batch.partition, records, next, clock);
           this.offsets.set(partitionKey(batch.topic, batch.partition), next);
           resolveOffset(batch.lastOffset());
           this.stats.read += batch.messages.length;
@@ -289,8 +289,7 @@ export class WarehouseSink {
    * one topic only if an id ever appears in two partitions, e.g. after partitions were added)
    * is run again, up to three times: it changed nothing.
    */
-  private async apply(topic: string, partition: number, records: Received[], next: bigint, clock: PhaseClock): Promise<void> {
-    const table = CORE_TABLES[this.datasetOf.get(topic)!];
+  private async apply(table: CoreTable, topic: string, partition: number, records: Received[], next: bigint, clock: PhaseClock): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         const outcome = await this.deps.db.transaction(async (trx) => {

@@ -29,7 +29,7 @@ export interface UpsertOptions {
 const statements = new Map<string, string>();
 
 /** The session's staging table of a core table: each record once, with what the merge sorts and matches on beside it. */
-export const stagingTable = (table: CoreTable): string => `pg_temp.${ident(`liandong_stage_${table.table}`)}`;
+const stagingTable = (table: CoreTable): string => `pg_temp.${ident(`liandong_stage_${table.table}`)}`;
 /** The staging table's columns, in the order of the COPY text. */
 export const STAGED_COLUMNS = ['seq', 'id', 'source_updated_at', 'content_hash', 'recorded_at', 'record'] as const;
 
@@ -158,7 +158,7 @@ export function stagedVersion(table: CoreTable, record: Record<string, unknown>)
 const BACKSLASH = 0x5c;
 const NEWLINE = Buffer.from('\n');
 
-/** JSON bytes escaped for COPY text: JSON holds no raw tab or line break, so only backslashes are doubled. */
+/** JSON bytes escaped for COPY text; decoded to text only when they hold a character to escape (in JSON, only a backslash can be there). */
 function copyEscapeJson(json: Buffer): Buffer {
   if (json.indexOf(BACKSLASH) < 0 && json.indexOf(0x0a) < 0 && json.indexOf(0x0d) < 0 && json.indexOf(0x09) < 0) return json;
   return Buffer.from(copyEscape(json.toString('utf8')));
