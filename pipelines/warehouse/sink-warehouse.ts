@@ -14,6 +14,7 @@ import { ensureTopics } from '../topics';
 import { lockedOffset, lockOffsetSql, partitionKey, readOffsets, storeOffsetSql } from './consumer-offsets';
 import { jsonTranscoder, NotTranscodable } from './avro-json';
 import { CORE_TABLES, CoreTable } from './core-rows';
+import { PartitionQueue } from './partition-queue';
 import { linkingSteps } from './link-parties';
 import { sendStatements } from './statement-batch';
 import { copyStaged, StagedVersion, stagedVersion, stagingSql, statementFor } from './upsert-batch';
@@ -160,8 +161,11 @@ export class WarehouseSink {
   private lows = new Map<string, bigint>();
   private readonly target: WarehouseTarget;
   private paused = false;
-  /** The batches being applied, each settled either way; pause() waits for them. */
-  private readonly inFlight = new Set<Promise<void>>();
+  private stopping = false;
+  /** The batches handed over by the consumer, applied in the background; pause() and stop() wait for them. */
+  private readonly queue: PartitionQueue;
+  /** A batch that failed in the queue, to be thrown by the next handover. */
+  private failure: Error | null = null;
   private readonly datasetOf: ReadonlyMap<string, Dataset>;
   private readonly topics: readonly string[];
   /**
@@ -176,6 +180,9 @@ export class WarehouseSink {
   constructor(private readonly deps: WarehouseSinkDeps) {
     this.settings = ['set local jit = off', "set local work_mem = '64MB'", ...(deps.synchronousCommit === false ? ['set local synchronous_commit = off'] : [])];
     this.consumerName = deps.consumer ?? 'warehouse';
+    const batches = deps.config.warehouse.concurrent_batches;
+    // Up to one fetch's worth waiting behind those being applied.
+    this.queue = new PartitionQueue(batches, 2 * batches);
     this.target = deps.target ?? LIVE_TARGET;
     const topics = deps.topics ?? DATASET_TOPICS;
     this.datasetOf = new Map(Object.entries(topics).map(([dataset, topic]) => [topic, dataset as Dataset]));
@@ -195,6 +202,8 @@ export class WarehouseSink {
       await admin.disconnect();
     }
     this.offsets = await readOffsets(db, this.consumerName);
+    this.stopping = false;
+    this.failure = null;
     const codec = new AvroCodec(registry);
     const consumer = kafka.consumer({
       groupId: this.deps.groupId ?? `liandong-${this.consumerName}`,
@@ -208,6 +217,8 @@ export class WarehouseSink {
     watchCrash(consumer, logger, 'warehouse sink', this.deps.onFatal);
     // The stored offsets, not Kafka's, say where each partition resumes; seek is applied before the first fetch.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      // Batches handed over but not started are read again from the positions sought here.
+      this.queue.drop();
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         for (const partition of partitions) {
           const key = partitionKey(topic, partition);
@@ -220,40 +231,67 @@ export class WarehouseSink {
     await consumer.subscribe({ topics: [...this.topics], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      // Batches of different partitions at once: one is decoded and formatted while another's SQL runs.
+      // A fetch's batches are handed over to the queue, which applies them while the next fetch is read.
       partitionsConsumedConcurrently: config.warehouse.concurrent_batches,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        // Paused: leave the batch unresolved; it is fetched again from the same offset on resume.
-        if (batch.messages.length === 0 || !isRunning() || isStale() || this.paused) return;
-        // Registered before the first await, so a pause() called from now on waits for this batch.
-        const work = (async () => {
-          const clock = phaseClock();
-          const table = CORE_TABLES[this.datasetOf.get(batch.topic)!];
-          const records: Received[] = [];
-          for (const m of batch.messages) {
-            if (!m.value) continue;
-            const staged = this.stagedVersionOf(codec, table, m.value);
-            records.push({ offset: BigInt(m.offset), version: staged instanceof Promise ? await staged : staged, recordedAt: recordedAt(m) });
-          }
-          const next = BigInt(batch.lastOffset()) + 1n;
-          clock.lap('decode');
-          await this.apply(table, batch.topic, batch.partition, records, next, clock);
-          this.offsets.set(partitionKey(batch.topic, batch.partition), next);
-          resolveOffset(batch.lastOffset());
-          this.stats.read += batch.messages.length;
-        })();
-        const settled = work.then(
-          () => undefined,
-          () => undefined,
-        );
-        this.inFlight.add(settled);
-        void settled.then(() => this.inFlight.delete(settled));
-        await work;
+        // A batch that failed is reported here, into kafkajs's retries and restarts, as if it had failed in this call.
+        const failure = this.failure;
+        if (failure) {
+          this.failure = null;
+          throw failure;
+        }
+        // Stale, paused or stopping: leave the batch unresolved; it is fetched again from the same offset.
+        const takes = () => batch.messages.length > 0 && isRunning() && !isStale() && !this.paused && !this.stopping;
+        if (!takes()) return;
+        await this.queue.room();
+        if (!takes()) return;
+        const { topic, partition, messages } = batch;
+        const next = BigInt(batch.lastOffset()) + 1n;
+        // Resolved now, so the next fetch reads on; what is applied is what PostgreSQL's stored offsets say.
+        resolveOffset(batch.lastOffset());
+        this.queue
+          .add(partitionKey(topic, partition), () => this.applyMessages(codec, topic, partition, messages, next))
+          .catch((err: unknown) => this.failed(topic, partition, err as Error));
         await heartbeat();
       },
     });
     logger.info('warehouse sink started', { consumer: this.consumerName, stored_partitions: this.offsets.size });
+  }
+
+  /** One handed-over batch: its messages decoded, then applied in one transaction. */
+  private async applyMessages(codec: AvroCodec, topic: string, partition: number, messages: KafkaMessage[], next: bigint): Promise<void> {
+    const clock = phaseClock();
+    const table = CORE_TABLES[this.datasetOf.get(topic)!];
+    const records: Received[] = [];
+    for (const m of messages) {
+      if (!m.value) continue;
+      const staged = this.stagedVersionOf(codec, table, m.value);
+      records.push({ offset: BigInt(m.offset), version: staged instanceof Promise ? await staged : staged, recordedAt: recordedAt(m) });
+    }
+    clock.lap('decode');
+    await this.apply(table, topic, partition, records, next, clock);
+    this.offsets.set(partitionKey(topic, partition), next);
+    this.stats.read += messages.length;
+  }
+
+  /**
+   * A batch failed (its transaction rolled back; the queue dropped its partition's later
+   * batches): its partition is read again from the stored offset, and the next handover
+   * throws the error into kafkajs, which retries with backoff and restarts the consumer as
+   * it would for a failure inside `eachBatch`.
+   */
+  private failed(topic: string, partition: number, err: Error): void {
+    const key = partitionKey(topic, partition);
+    const offset = this.offsets.get(key) ?? this.lows.get(key) ?? 0n;
+    this.deps.logger.warn('warehouse batch failed; its partition is read again from the stored offset', { topic, partition, offset: offset.toString(), error: err.message });
+    this.failure ??= err;
+    try {
+      this.consumer?.seek({ topic, partition, offset: offset.toString() });
+    } catch (seekErr) {
+      // Stopped, or not yet joined: the next start or join seeks to the stored offsets anyway.
+      this.deps.logger.debug('warehouse sink could not seek after a failed batch', { topic, partition, error: (seekErr as Error).message });
+    }
   }
 
   /**
@@ -355,7 +393,7 @@ export class WarehouseSink {
   async pause(): Promise<void> {
     this.paused = true;
     this.consumer?.pause(this.topics.map((topic) => ({ topic })));
-    await Promise.all(this.inFlight);
+    await this.queue.idle();
   }
 
   resume(): void {
@@ -363,7 +401,11 @@ export class WarehouseSink {
     this.consumer?.resume(this.topics.map((topic) => ({ topic })));
   }
 
+  /** Stops fetching; the batches being applied are committed, those only queued are dropped (their offsets are not stored, so they are read again). */
   async stop(): Promise<void> {
+    this.stopping = true;
+    this.queue.drop();
+    await this.queue.idle();
     await this.consumer?.disconnect();
     this.consumer = null;
   }

@@ -139,6 +139,64 @@ describe('the warehouse sink', () => {
     });
   }, 900_000);
 
+  it('stops on a batch that failed, and a restarted sink applies it from the stored offset, losing and repeating nothing', async () => {
+    const run = uniqueName('it-whfail');
+    const consumer = `${run}-sink`;
+    const schemas = await prepareTopicsAndSchemas(config, kafka, registry, []);
+    const codec = await outputCodec(registry, schemas);
+    await positionAtEnd(db, kafka, consumer, CANONICAL_TOPICS);
+    const records = oneOfEach(config, run);
+    const failing = records.get('enforcement-case')!.case_id as string;
+    // The first transaction that writes this case's history fails; a sequence is not rolled back with it, so only the first does.
+    await db.raw(`create sequence it_fail_once`);
+    await db.raw(`create function it_fail_once() returns trigger language plpgsql as $$
+      begin
+        if new.case_id = '${failing}' and nextval('it_fail_once') = 1 then raise exception 'injected failure'; end if;
+        return new;
+      end $$`);
+    await db.raw(`create trigger it_fail_once before insert on core.enforcement_case_history for each row execute function it_fail_once()`);
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const sent = await producer.sendBatch({
+      topicMessages: [...records].map(([dataset, record]) => ({
+        topic: DATASET_TOPICS[dataset],
+        messages: [{ key: record[RECORD_ID_FIELD[dataset]], value: codec.encode(schemas.canonical[dataset], record) }],
+      })),
+    });
+    await producer.disconnect();
+
+    // The failure stops the sink, as a failure inside kafkajs's eachBatch did: the process exits and is
+    // started again, and the new sink reads on from the stored offsets.
+    const warnings: string[] = [];
+    const watched = createLogger({ test: 'warehouse-failure' }, { level: 'warn', write: (line) => warnings.push(line) });
+    let fatal: (err: Error) => void = () => undefined;
+    const stopped = new Promise<Error>((resolve) => (fatal = resolve));
+    const first = new WarehouseSink({ config: fresh.config, kafka, registry, db, logger: watched, consumer, groupId: consumer, sessionTimeoutMs: 180_000, onFatal: fatal });
+    await first.start();
+    try {
+      expect((await stopped).message).toContain('injected failure');
+    } finally {
+      await first.stop();
+    }
+    const again = new WarehouseSink({ config: fresh.config, kafka, registry, db, logger, consumer, groupId: consumer, sessionTimeoutMs: 180_000 });
+    await again.start();
+    try {
+      await eventually(async () => {
+        const stored = await readOffsets(db, consumer);
+        return sent.every((m) => (stored.get(partitionKey(m.topicName, m.partition)) ?? 0n) > BigInt(m.baseOffset!));
+      }, 300_000, 'the restarted sink to apply every record');
+    } finally {
+      await again.stop();
+    }
+    expect(warnings.some((line) => line.includes('warehouse batch failed') && line.includes('injected failure'))).toBe(true);
+    for (const [dataset, record] of records) {
+      const { table, idColumn } = CORE_TABLES[dataset];
+      const history = await db(`core.${table}_history`).where(idColumn, record[idColumn]);
+      expect(history).toHaveLength(1);
+      expect(await db(`core.${table}`).where(idColumn, record[idColumn])).toHaveLength(1);
+    }
+  }, 900_000);
+
   it('locks a partition with no stored offset yet, so two sinks holding it during a rebalance apply its batch once', async () => {
     const consumer = uniqueName('it-lock');
     const a = await db.transaction();
