@@ -338,8 +338,9 @@ export function jsonTranscoder(type: Type, idField: string): ((body: Buffer) => 
   } finally {
     building.delete(type);
   }
-  // One output buffer per transcoder, reused: each record's JSON is copied out of it.
+  // One output buffer per transcoder, reused; each record's JSON is then copied into the arena.
   const out = new Sink();
+  const arena = new Arena();
   return (body) => {
     const src = new Source(body);
     out.len = 0;
@@ -349,16 +350,44 @@ export function jsonTranscoder(type: Type, idField: string): ((body: Buffer) => 
     const hashed = out.buf.subarray(0, objectEnd);
     const contentHash = sha256(hashed);
     let json: Buffer;
-    if (!skipped) json = Buffer.from(hashed);
+    if (!skipped) json = arena.copy(hashed);
     else {
       const lineage = out.buf.subarray(skipped[0], skipped[1]);
-      json = objectEnd === 2 ? Buffer.concat([LINEAGE_KEY, lineage, CLOSE]) : Buffer.concat([LINEAGE_KEY, lineage, COMMA, hashed.subarray(1)]);
+      json = objectEnd === 2 ? arena.join(LINEAGE_KEY, lineage, CLOSE) : arena.join(LINEAGE_KEY, lineage, COMMA, hashed.subarray(1));
     }
     const id = JSON.parse(captured[0]) as unknown;
     const version = JSON.parse(captured[1]) as unknown;
     if (typeof id !== 'string' || typeof version !== 'string') throw new NotTranscodable('an id or source_updated_at that is not text');
     return { id, sourceUpdatedAt: version, contentHash, json };
   };
+}
+
+/**
+ * Where the transcoded records' JSON is kept: slices of large blocks, not a buffer per record.
+ * A block is freed once no record of it is referenced; the sink drops a batch's records when
+ * the batch is applied.
+ */
+class Arena {
+  /** Below glibc's mmap threshold: freed blocks are reused, not mapped and faulted in afresh. */
+  private static readonly BLOCK = 64 * 1024;
+  private block = Buffer.allocUnsafeSlow(0);
+  private used = 0;
+
+  copy(bytes: Buffer): Buffer {
+    return this.join(bytes);
+  }
+
+  join(...parts: Buffer[]): Buffer {
+    let size = 0;
+    for (const part of parts) size += part.length;
+    if (this.used + size > this.block.length) {
+      this.block = Buffer.allocUnsafeSlow(Math.max(Arena.BLOCK, size));
+      this.used = 0;
+    }
+    const start = this.used;
+    for (const part of parts) this.used += part.copy(this.block, this.used);
+    return this.block.subarray(start, this.used);
+  }
 }
 
 const LINEAGE_KEY = Buffer.from('{"lineage":');

@@ -8,11 +8,11 @@ import type { Config } from '../../lib/config';
 import { SinkError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import { Dataset, DATASET_TOPICS } from '../../schemas/catalog';
-import { formatMillis } from '../../schemas/logical-types';
 import { watchCrash } from '../normalise/normaliser';
 import { ensureTopics } from '../topics';
 import { lockedOffset, lockOffsetSql, partitionKey, readOffsets, storeOffsetSql } from './consumer-offsets';
 import { jsonTranscoder, NotTranscodable } from './avro-json';
+import { micros } from './copy-binary';
 import { CORE_TABLES, CoreTable } from './core-rows';
 import { PartitionQueue } from './partition-queue';
 import { linkingSteps } from './link-parties';
@@ -113,14 +113,14 @@ export interface WarehouseSinkDeps {
 interface Received {
   offset: bigint;
   version: StagedVersion;
-  /** The message's timestamp (ISO): when the normaliser produced the canonical record. */
-  recordedAt: string | null;
+  /** The message's timestamp (microseconds since PostgreSQL's epoch): when the normaliser produced the canonical record. */
+  recordedAt: number | null;
 }
 
-/** A Kafka timestamp (milliseconds as text) as ISO time; null when the message has none. */
-function recordedAt(message: KafkaMessage): string | null {
+/** A Kafka timestamp (milliseconds as text) as the staging table takes it; null when the message has none. */
+function recordedAt(message: KafkaMessage): number | null {
   const ms = Number(message.timestamp);
-  return Number.isFinite(ms) && ms > 0 ? formatMillis(ms) : null;
+  return Number.isFinite(ms) && ms > 0 ? micros(ms) : null;
 }
 
 const roundedLaps = (laps: Partial<Record<BatchPhase, number>>) => Object.fromEntries(Object.entries(laps).map(([phase, ms]) => [phase, Math.round(ms)]));

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Knex } from 'knex';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copyEscape, COPY_NULL } from './copy-text';
+import { BinaryRows, isoMicros } from './copy-binary';
 import { columnSource, CoreTable, versionText } from './core-rows';
 import { connectionOf, sendStatements } from './statement-batch';
 import { ident, LIVE_TARGET, qualified, WarehouseTarget } from './warehouse-target';
@@ -28,10 +28,10 @@ export interface UpsertOptions {
 /** The merge statement of one table in one schema, built once: it depends only on the table's columns and schema. */
 const statements = new Map<string, string>();
 
-/** The session's staging table of a core table: each record once, with what the merge sorts and matches on beside it. */
+/** The session's staging table of a core table: each distinct version of the batch once, with what the merge matches on beside it. */
 const stagingTable = (table: CoreTable): string => `pg_temp.${ident(`liandong_stage_${table.table}`)}`;
-/** The staging table's columns, in the order of the COPY text. */
-export const STAGED_COLUMNS = ['seq', 'id', 'source_updated_at', 'content_hash', 'recorded_at', 'record'] as const;
+/** The staging table's columns, in the order of the COPY data. `newest`: the version the batch makes current for its id. */
+export const STAGED_COLUMNS = ['id', 'source_updated_at', 'content_hash', 'recorded_at', 'newest', 'record'] as const;
 
 /**
  * Readies the session's staging table of a core table for a batch: a temporary table per
@@ -44,7 +44,7 @@ export const STAGED_COLUMNS = ['seq', 'id', 'source_updated_at', 'content_hash',
 export function stagingSql(table: CoreTable): string[] {
   return [
     'set local client_min_messages = warning',
-    `create temp table if not exists ${stagingTable(table)} (seq integer, id text, source_updated_at timestamptz, content_hash text, recorded_at timestamptz, record jsonb) on commit delete rows`,
+    `create temp table if not exists ${stagingTable(table)} (id text, source_updated_at timestamptz, content_hash text, recorded_at timestamptz, newest boolean, record jsonb) on commit delete rows`,
     `delete from ${stagingTable(table)}`,
   ];
 }
@@ -76,14 +76,13 @@ function columnsFromRecord(table: CoreTable): { select: string[]; from: string }
 }
 
 /**
- * One set-based statement per batch, reading the batch from the staging table: each version
- * appended to history (one already there is skipped) and merged into the current table.
- * Within the batch the newest version of each id wins (on equal `source_updated_at`, the one
- * last seen in the log); against the table, only a newer `source_updated_at` — or the same
- * one with other content — replaces the current row, so a late older version never
- * overwrites a newer one. The current row's columns are read from the winning version's
- * record, once per id. The staged rows are sorted once: the winners are picked from the
- * batch's distinct versions.
+ * One set-based statement per batch, reading the batch's distinct versions from the staging
+ * table: each appended to history (one already there is skipped), and the one marked newest
+ * for its id merged into the current table. Against the table, only a newer
+ * `source_updated_at` — or the same one with other content — replaces the current row, so a
+ * late older version never overwrites a newer one. The current row's columns are read from
+ * the winning version's record, once per id. Which versions are staged and which is newest is
+ * decided while the batch is staged (`stagedRows`), so the statement sorts nothing.
  *
  * Recorded time is the time of the first message that carried a version, whichever batch it
  * came in: history keeps the first occurrence in log order (a re-send does not move it), and
@@ -103,25 +102,20 @@ export function statementFor(table: CoreTable, target: WarehouseTarget = LIVE_TA
   const history = qualified(target.core, `${table.table}_history`);
   const columns = columnsFromRecord(table);
   const sql = `
-    with firsts as (
-      select distinct on (id, source_updated_at, content_hash) id, source_updated_at, content_hash, recorded_at, record,
-             max(seq) over (partition by id, source_updated_at, content_hash) as last_seq
-      from ${stage} order by id, source_updated_at, content_hash, seq
-    ), added as (
+    with added as (
       insert into ${history} (${id}, source_updated_at, recorded_at, content_hash, record)
-      select id, source_updated_at, coalesce(recorded_at, now()), content_hash, record from firsts
+      select id, source_updated_at, coalesce(recorded_at, now()), content_hash, record from ${stage}
       on conflict do nothing
       returning 1
-    ), latest as (
-      select distinct on (id) id, source_updated_at, content_hash, recorded_at, record from firsts order by id, source_updated_at desc, last_seq desc
     ), merged as (
       insert into ${current} as cur (${names.join(', ')}, content_hash, recorded_at)
       select ${columns.select.join(', ')}, l.content_hash, coalesce(h.recorded_at, l.recorded_at, now())
-      from latest l
+      from ${stage} l
       ${columns.from}
       left join lateral (
         select h.recorded_at from ${history} h where h.${id} = l.id and h.source_updated_at = l.source_updated_at and h.content_hash = l.content_hash offset 0
       ) h on true
+      where l.newest
       on conflict (${id}) do update set ${[...names, 'content_hash', 'recorded_at'].filter((n) => n !== id).map((n) => `${n} = excluded.${n}`).join(', ')}
       where excluded.source_updated_at > cur.source_updated_at
          or (excluded.source_updated_at = cur.source_updated_at and excluded.content_hash <> cur.content_hash)
@@ -132,10 +126,8 @@ export function statementFor(table: CoreTable, target: WarehouseTarget = LIVE_TA
   return sql;
 }
 
-const ROWS_PER_CHUNK = 500;
-
-/** A field of the COPY text: NULL for a missing value. */
-const copyField = (value: unknown): string => (value === null || value === undefined ? COPY_NULL : copyEscape(String(value)));
+/** A chunk of the staging COPY is sent once it holds this many bytes: small enough for the allocator to reuse its memory. */
+const CHUNK_BYTES = 60 * 1024;
 
 /**
  * A version as the staging table takes it: its id and source version as text, its content hash
@@ -155,39 +147,84 @@ export function stagedVersion(table: CoreTable, record: Record<string, unknown>)
   return { id: String(record[table.idColumn]), sourceUpdatedAt: version === null || version === undefined ? null : String(version), contentHash, json };
 }
 
-const BACKSLASH = 0x5c;
-const NEWLINE = Buffer.from('\n');
-
-/** JSON bytes escaped for COPY text; decoded to text only when they hold a character to escape (in JSON, only a backslash can be there). */
-function copyEscapeJson(json: Buffer): Buffer {
-  if (json.indexOf(BACKSLASH) < 0 && json.indexOf(0x0a) < 0 && json.indexOf(0x0d) < 0 && json.indexOf(0x09) < 0) return json;
-  return Buffer.from(copyEscape(json.toString('utf8')));
+/** A distinct version of a batch as staged: the index of its first copy, its source version in microseconds, whether it is its id's newest. */
+interface StagedRow {
+  first: number;
+  version: number | null;
+  newest: boolean;
 }
 
 /**
- * The batch as the staging table's COPY text, a few hundred rows per chunk: per version its
- * position, its id and source version, its content hash, when the hub learned it (null: the
- * transaction's time) and its JSON. Chunks are built as the connection takes them, so
- * PostgreSQL parses one while the next is built.
+ * The batch's distinct versions (id, source version, content hash), each at its first copy, in
+ * log order; and per id the one the batch makes current: the newest source version (a missing
+ * one counts as newest, as PostgreSQL sorts NULL first in descending order), on a tie the one
+ * whose last copy came last in the log. What the merge used to sort the staged rows for.
  */
-export function* stagingChunks(versions: ReadonlyArray<StagedVersion>, recordedAt?: ReadonlyArray<string | null>): Generator<Buffer> {
-  if (recordedAt && recordedAt.length !== versions.length) throw new RangeError(`${versions.length} versions but ${recordedAt.length} recorded times`);
-  for (let start = 0; start < versions.length; start += ROWS_PER_CHUNK) {
-    const parts: Buffer[] = [];
-    for (let seq = start; seq < Math.min(versions.length, start + ROWS_PER_CHUNK); seq++) {
-      const v = versions[seq];
-      parts.push(Buffer.from(`${seq}\t${copyField(v.id)}\t${copyField(v.sourceUpdatedAt)}\t${v.contentHash}\t${recordedAt?.[seq] ?? COPY_NULL}\t`));
-      parts.push(typeof v.json === 'string' ? Buffer.from(copyEscape(v.json)) : copyEscapeJson(v.json), NEWLINE);
+export function stagedRows(versions: ReadonlyArray<StagedVersion>): StagedRow[] {
+  const rows: StagedRow[] = [];
+  const byVersion = new Map<string, { row: StagedRow; last: number }>();
+  const newest = new Map<string, { row: StagedRow; last: number }>();
+  for (let i = 0; i < versions.length; i++) {
+    const v = versions[i];
+    // The hashed content holds the id and the source version: the hash alone tells versions apart.
+    let seen = byVersion.get(v.contentHash);
+    if (seen) seen.last = i;
+    else {
+      seen = { row: { first: i, version: v.sourceUpdatedAt === null ? null : isoMicros(v.sourceUpdatedAt), newest: false }, last: i };
+      byVersion.set(v.contentHash, seen);
+      rows.push(seen.row);
     }
-    yield Buffer.concat(parts);
+    const best = newest.get(v.id);
+    if (!best || newer(seen.row.version, best.row.version, seen.last, best.last)) newest.set(v.id, seen);
   }
+  for (const { row } of newest.values()) row.newest = true;
+  return rows;
+}
+
+/** Whether source version a (last seen at aLast) wins over b: NULL above any time, then the later time, then the later last copy. */
+function newer(a: number | null, b: number | null, aLast: number, bLast: number): boolean {
+  if (a === b) return aLast > bLast;
+  if (a === null) return true;
+  if (b === null) return false;
+  return a > b;
+}
+
+/**
+ * The batch as the staging table's binary COPY data, in chunks of about 60 KB: per
+ * distinct version (`stagedRows`) its id and source version, its content hash, when the hub
+ * learned it (microseconds since PostgreSQL's epoch, see `micros`; null: the transaction's
+ * time), whether it is its id's newest, and its JSON. Chunks are built as the connection takes
+ * them, so PostgreSQL parses one while the next is built.
+ */
+export function* stagingChunks(versions: ReadonlyArray<StagedVersion>, recordedAt?: ReadonlyArray<number | null>): Generator<Buffer> {
+  if (recordedAt && recordedAt.length !== versions.length) throw new RangeError(`${versions.length} versions but ${recordedAt.length} recorded times`);
+  const rows = new BinaryRows(CHUNK_BYTES + 4096);
+  rows.header();
+  const staged = stagedRows(versions);
+  for (let n = 0; n < staged.length; n++) {
+    const { first, version, newest } = staged[n];
+    const v = versions[first];
+    rows.row(STAGED_COLUMNS.length);
+    rows.text(v.id);
+    if (version === null) rows.null();
+    else rows.timestamptz(version);
+    rows.text(v.contentHash);
+    const at = recordedAt?.[first] ?? null;
+    if (at === null) rows.null();
+    else rows.timestamptz(at);
+    rows.bool(newest);
+    rows.jsonb(v.json);
+    if (rows.length >= CHUNK_BYTES) yield rows.take();
+  }
+  rows.trailer();
+  yield rows.take();
 }
 
 /** COPYs a batch into the staging table that `stagingSql` readied, in the caller's transaction. */
-export async function copyStaged(trx: Knex.Transaction, table: CoreTable, versions: ReadonlyArray<StagedVersion>, recordedAt?: ReadonlyArray<string | null>): Promise<void> {
+export async function copyStaged(trx: Knex.Transaction, table: CoreTable, versions: ReadonlyArray<StagedVersion>, recordedAt?: ReadonlyArray<number | null>): Promise<void> {
   const chunks = stagingChunks(versions, recordedAt);
   const connection = await connectionOf(trx);
-  const copy = connection.query(copyFrom(`copy ${stagingTable(table)} (${STAGED_COLUMNS.map(ident).join(', ')}) from stdin`));
+  const copy = connection.query(copyFrom(`copy ${stagingTable(table)} (${STAGED_COLUMNS.map(ident).join(', ')}) from stdin with (format binary)`));
   // One chunk ahead at most: the rest is built as the connection takes it, not in one block that holds up the event loop.
   await pipeline(Readable.from(chunks, { highWaterMark: 1 }), copy);
 }
@@ -201,7 +238,7 @@ export async function copyStaged(trx: Knex.Transaction, table: CoreTable, versio
 export async function upsertRecords(trx: Knex.Transaction, table: CoreTable, records: ReadonlyArray<Record<string, unknown>>, options: UpsertOptions = {}): Promise<UpsertResult> {
   if (records.length === 0) return { versions: 0, current: 0 };
   await sendStatements(trx, stagingSql(table));
-  await copyStaged(trx, table, records.map((record) => stagedVersion(table, record)), options.recordedAt);
+  await copyStaged(trx, table, records.map((record) => stagedVersion(table, record)), options.recordedAt?.map((at) => (at === null ? null : isoMicros(at))));
   const [merged] = await sendStatements(trx, [statementFor(table, options.target)]);
   return merged.rows[0] as UpsertResult;
 }
