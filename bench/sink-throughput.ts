@@ -39,6 +39,12 @@ export interface SinkRun {
   machineBusy: number | null;
   /** CPU time of this process while the sink ran (user + system): the sink's JavaScript, Kafka client and pg client. */
   cpuSeconds: number;
+  /**
+   * CPU time of the machine's PostgreSQL processes meanwhile (Linux's /proc; null elsewhere):
+   * what the sink's statements cost the server, plus its background work. A process that
+   * ended in between (an autovacuum worker) is not counted.
+   */
+  postgresCpuSeconds: number | null;
   stats: WarehouseSinkStats;
 }
 
@@ -53,6 +59,41 @@ function machineCpu(): { busy: number; total: number } | null {
     return null;
   }
 }
+
+/** CPU time so far of each running PostgreSQL process, in clock ticks, by pid; null without /proc. */
+function postgresCpu(): Map<number, number> | null {
+  try {
+    const ticks = new Map<number, number>();
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat: string;
+      try {
+        stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue; // ended meanwhile
+      }
+      // "pid (comm) state …": the fields after the command's closing parenthesis; utime and stime are the 14th and 15th of the line.
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+      const fields = stat.slice(close + 2).split(' ');
+      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+    }
+    return ticks;
+  } catch {
+    return null;
+  }
+}
+
+/** Seconds of CPU the PostgreSQL processes alive at both snapshots (or started since) used between them. */
+function postgresCpuBetween(before: Map<number, number> | null, after: Map<number, number> | null): number | null {
+  if (!before || !after) return null;
+  let ticks = 0;
+  for (const [pid, now] of after) ticks += now - (before.get(pid) ?? 0);
+  return ticks / CLOCK_TICKS;
+}
+
+/** Linux's USER_HZ, the unit of /proc's CPU times: 100 on every architecture Node runs on. */
+const CLOCK_TICKS = 100;
 
 /**
  * Runs the real WarehouseSink in this process until its stored offsets reach `targets`, or
@@ -69,6 +110,7 @@ export async function measureSink(
 ): Promise<SinkRun> {
   let joinedAt = 0;
   let machineAtJoin = machineCpu();
+  let postgresAtJoin = postgresCpu();
   let joins = 0;
   // The sink builds its consumer from the Kafka client it is given: hand it one that notes the joins.
   const observed = Object.assign(Object.create(deps.kafka) as Kafka, {
@@ -79,6 +121,7 @@ export async function measureSink(
         if (!joinedAt) {
           joinedAt = Date.now();
           machineAtJoin = machineCpu();
+          postgresAtJoin = postgresCpu();
         }
       });
       return consumer;
@@ -122,7 +165,9 @@ export async function measureSink(
     const from = joinedAt || startedAt;
     const cpu = process.cpuUsage(cpuBefore);
     const machine = machineCpu();
+    const postgresCpuSeconds = postgresCpuBetween(postgresAtJoin, postgresCpu());
     return {
+      postgresCpuSeconds,
       wallSeconds: (Date.now() - from) / 1000,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       machineBusy: machine && machineAtJoin ? (machine.busy - machineAtJoin.busy) / Math.max(1, machine.total - machineAtJoin.total) : null,

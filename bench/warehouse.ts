@@ -148,6 +148,15 @@ export async function benchWarehouse(config: Config, records: number): Promise<B
           `${made.links} link rows (${(made.links / sink.rows).toFixed(1)} per row applied) and ${made.parties} parties made`,
       },
       {
+        name: 'warehouse sink: CPU of PostgreSQL',
+        value: sink.postgresCpuSeconds === null ? -1 : Math.round((sink.postgresCpuSeconds * 1e6) / Math.max(1, sink.rows)),
+        unit: 'µs/row',
+        note:
+          sink.postgresCpuSeconds === null
+            ? 'not measured: no /proc on this machine'
+            : `${sink.postgresCpuSeconds.toFixed(1)} s CPU of the PostgreSQL processes over the same ${sink.wallSeconds.toFixed(1)} s (the sink's sessions, WAL writer, checkpointer, autovacuum; a worker that ended meanwhile is not counted)`,
+      },
+      {
         name: 'COPY baseline (same rows, unindexed)',
         value: copyRate,
         unit: 'rows/s',
