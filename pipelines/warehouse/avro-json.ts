@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { Type, types } from 'avsc';
 import { sha256 } from './core-rows';
 
@@ -105,58 +106,28 @@ const ESCAPE: Array<string | null> = Array.from({ length: 0x80 }, (_, b) => {
   return { 8: '\\b', 9: '\\t', 10: '\\n', 12: '\\f', 13: '\\r' }[b] ?? `\\u00${HEX[b >> 4]}${HEX[b & 15]}`;
 });
 
-/** Whether the byte at `i` is within the string and a UTF-8 continuation byte. */
-function continues(buf: Buffer, i: number, end: number): boolean {
-  return i < end && (buf[i] & 0xc0) === 0x80;
-}
-
 /**
- * The length of the valid UTF-8 sequence at `i` (2–4), or 0 when it is not one. No closures:
- * under tsx every function created at run time is also given its name, which cost more than
- * the check.
+ * An Avro string as a JSON string, byte for byte what JSON.stringify writes of the decoded text:
+ * the ASCII bytes JSON escapes are escaped, everything else is copied. A string with a byte
+ * beyond ASCII is checked to be valid UTF-8 (natively, by Node's `isUtf8`).
  */
-function utf8Sequence(buf: Buffer, i: number, end: number): number {
-  const b = buf[i];
-  if (b >= 0xc2 && b <= 0xdf) return continues(buf, i + 1, end) ? 2 : 0;
-  if (b >= 0xe0 && b <= 0xef) {
-    if (!continues(buf, i + 1, end) || !continues(buf, i + 2, end)) return 0;
-    const b1 = buf[i + 1];
-    if (b === 0xe0 && b1 < 0xa0) return 0; // overlong
-    if (b === 0xed && b1 >= 0xa0) return 0; // a surrogate
-    return 3;
-  }
-  if (b >= 0xf0 && b <= 0xf4) {
-    if (!continues(buf, i + 1, end) || !continues(buf, i + 2, end) || !continues(buf, i + 3, end)) return 0;
-    const b1 = buf[i + 1];
-    if (b === 0xf0 && b1 < 0x90) return 0; // overlong
-    if (b === 0xf4 && b1 >= 0x90) return 0; // beyond U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
-/** An Avro string as a JSON string, byte for byte what JSON.stringify writes of the decoded text. */
 const emitString: Emit = (src, out) => {
   const [start, end] = src.bytes();
   const buf = src.buf;
   out.byte(0x22);
   let run = start;
-  for (let i = start; i < end; ) {
+  let ascii = true;
+  for (let i = start; i < end; i++) {
     const b = buf[i];
-    if (b < 0x80) {
-      const escape = ESCAPE[b];
-      if (escape !== null) {
-        out.from(buf, run, i);
-        out.ascii(escape);
-        run = ++i;
-      } else i++;
-      continue;
+    if (b >= 0x80) ascii = false;
+    else if (b < 0x20 || b === 0x22 || b === 0x5c) {
+      out.from(buf, run, i);
+      out.ascii(ESCAPE[b]!);
+      run = i + 1;
     }
-    const n = utf8Sequence(buf, i, end);
-    // Decoding would have replaced it with U+FFFD: leave such a record to the decoder.
-    if (n === 0) throw new NotTranscodable('a string that is not valid UTF-8');
-    i += n;
   }
+  // Decoding would have replaced an invalid sequence with U+FFFD: leave such a record to the decoder.
+  if (!ascii && !isUtf8(buf.subarray(start, end))) throw new NotTranscodable('a string that is not valid UTF-8');
   out.from(buf, run, end);
   out.byte(0x22);
 };

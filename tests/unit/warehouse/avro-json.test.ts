@@ -83,6 +83,12 @@ describe('Avro straight to the warehouse JSON', () => {
     body[at] = 0xc3; // a lead byte followed by an ASCII byte
     const transcode = jsonTranscoder(type, 'ticket_id')!;
     expect(() => transcode(body)).toThrow(NotTranscodable);
+    // Overlong, a surrogate, beyond U+10FFFF, a lone continuation byte, a sequence cut short: each decodes to U+FFFD.
+    for (const bad of [[0xc0, 0x80, 0x41, 0x41], [0xed, 0xa0, 0x80, 0x41], [0xf4, 0x90, 0x80, 0x80], [0x41, 0x80, 0x41, 0x41], [0x41, 0x41, 0xe6, 0x96]]) {
+      const text = type.toBuffer({ ...HOTLINE_TICKET, title: 'wxyz' });
+      text.set(bad, text.indexOf(Buffer.from('wxyz')));
+      expect(() => transcode(text)).toThrow(NotTranscodable);
+    }
   });
 
   it('makes no transcoder for a schema with a type it does not reproduce', () => {
