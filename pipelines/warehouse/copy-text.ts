@@ -2,9 +2,10 @@ import { columnValues, CoreTable } from './core-rows';
 
 /**
  * Rows in PostgreSQL's COPY text format (tab-separated, `\N` for NULL, backslash escapes):
- * the cheapest way to hand PostgreSQL many rows. The warehouse sink's staging load escapes its
- * fields with `copyEscape`; `copyColumns` writes a core table's columns of a record, which the
- * bench's COPY baseline loads (the sink reads those columns from the staged record in SQL).
+ * PostgreSQL's usual way of taking many rows. `copyColumns` writes a core table's columns of a
+ * record, which the bench's COPY baseline loads; `arrayLiteral` also serves the sink's SQL
+ * literals. (The sink stages its records in the binary format, `copy-binary.ts`, and reads these
+ * columns from the staged record in SQL.)
  *
  * @example
  *   const format = columnFormatter('text[]');

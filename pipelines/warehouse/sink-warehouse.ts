@@ -134,9 +134,11 @@ export const CANONICAL_TOPICS: readonly string[] = Object.values(DATASET_TOPICS)
  * (and on every rebalance) it seeks each assigned partition to its stored offset, so a crash
  * at any point neither loses nor double-applies a batch.
  *
- * Batches of different partitions (`warehouse.concurrent_batches`) are applied at once, each in
- * its own transaction of a few round trips; their links are written one transaction at a time
- * (the link turn, `linkTurnSql`), so each link statement sees every batch committed before it.
+ * The consumer hands each fetch's batches to a `PartitionQueue` and reads the next fetch while
+ * they are applied: batches of different partitions (`warehouse.concurrent_batches`) at once,
+ * each partition's in log order, each in its own transaction of a few round trips. Their links
+ * are written one transaction at a time (the link turn, `linkTurnSql`), so each link statement
+ * sees every batch committed before it.
  *
  * A row's recorded time is the canonical message's timestamp (when the normaliser produced
  * it), not the time of applying it, so replaying the topics reproduces it.

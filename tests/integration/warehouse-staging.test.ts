@@ -18,7 +18,7 @@ type Rec = Record<string, any>;
 /** Text that COPY's format, array literals and JSON each give a meaning to. */
 const AWKWARD = 'tab\there, line\nbreak, cr\rhere, back\\slash, \\N, "quoted", {braced}, comma,; ?, $1, :ids, \'; drop table core.party; --';
 
-describe('the staging load (COPY text into a temporary table, then merge)', () => {
+describe('the staging load (binary COPY into a temporary table, then merge)', () => {
   const config = testConfig();
   let fresh: FreshDatabase;
   let db: Knex;
