@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { AgencySimulator } from '../../connectors/simulators/agency-records';
+import type { RecordMetadata } from 'kafkajs';
 import { createKafka, createProducer } from '../../lib/kafka-client';
 import { createLogger } from '../../lib/log';
 import { createRegistry } from '../../lib/registry-client';
@@ -57,20 +58,17 @@ describe('the warehouse sink', () => {
 
   afterAll(() => fresh?.drop());
 
-  it('keeps the newer version current when an older one arrives after it, and keeps both in history', async () => {
-    const run = uniqueName('it-wh');
+  /**
+   * A run of this test's own: its consumer positioned at the canonical topics' ends (they hold
+   * every other run's records too), and a connected producer whose `send` puts one message per
+   * record on its dataset's canonical topic.
+   */
+  async function canonicalRun(prefix: string) {
+    const run = uniqueName(prefix);
     const consumer = `${run}-sink`;
     const schemas = await prepareTopicsAndSchemas(config, kafka, registry, []);
     const codec = await outputCodec(registry, schemas);
     await positionAtEnd(db, kafka, consumer, CANONICAL_TOPICS);
-
-    const base = oneOfEach(config, run);
-    const older = new Map<Dataset, Rec>();
-    const newer = new Map<Dataset, Rec>();
-    for (const [dataset, record] of base) {
-      older.set(dataset, { ...record, source_updated_at: '2025-03-01T00:00:00.000Z', warnings: [...record.warnings, 'OLDER'] });
-      newer.set(dataset, { ...record, source_updated_at: '2025-04-01T00:00:00.000Z' });
-    }
     const producer = createProducer(kafka);
     await producer.connect();
     const send = (versions: Map<Dataset, Rec>) =>
@@ -80,6 +78,24 @@ describe('the warehouse sink', () => {
           messages: [{ key: record[RECORD_ID_FIELD[dataset]], value: codec.encode(schemas.canonical[dataset], record) }],
         })),
       });
+    return { run, consumer, producer, send };
+  }
+
+  /** Whether the consumer's stored offsets are past every message of `sent` (one message per partition, so each base offset is its offset). */
+  async function appliedPast(consumer: string, sent: RecordMetadata[]): Promise<boolean> {
+    const stored = await readOffsets(db, consumer);
+    return sent.every((m) => (stored.get(partitionKey(m.topicName, m.partition)) ?? 0n) > BigInt(m.baseOffset!));
+  }
+
+  it('keeps the newer version current when an older one arrives after it, and keeps both in history', async () => {
+    const { run, consumer, producer, send } = await canonicalRun('it-wh');
+    const base = oneOfEach(config, run);
+    const older = new Map<Dataset, Rec>();
+    const newer = new Map<Dataset, Rec>();
+    for (const [dataset, record] of base) {
+      older.set(dataset, { ...record, source_updated_at: '2025-03-01T00:00:00.000Z', warnings: [...record.warnings, 'OLDER'] });
+      newer.set(dataset, { ...record, source_updated_at: '2025-04-01T00:00:00.000Z' });
+    }
     // Newer first, then the older one late, then the newer one re-sent.
     await send(newer);
     await send(older);
@@ -102,10 +118,7 @@ describe('the warehouse sink', () => {
       }
       // The re-send is applied too (it is a later message) before we look at the current rows. Its own
       // offsets say when, not the topics' ends: other runs keep producing to the shared topics.
-      await eventually(async () => {
-        const stored = await readOffsets(db, consumer);
-        return resent.every((m) => (stored.get(partitionKey(m.topicName, m.partition)) ?? 0n) > BigInt(m.baseOffset!));
-      }, 300_000, 'the sink to apply the re-sent versions');
+      await eventually(() => appliedPast(consumer, resent), 300_000, 'the sink to apply the re-sent versions');
     } finally {
       await sink.stop();
     }
@@ -140,11 +153,7 @@ describe('the warehouse sink', () => {
   }, 900_000);
 
   it('stops on a batch that failed, and a restarted sink applies it from the stored offset, losing and repeating nothing', async () => {
-    const run = uniqueName('it-whfail');
-    const consumer = `${run}-sink`;
-    const schemas = await prepareTopicsAndSchemas(config, kafka, registry, []);
-    const codec = await outputCodec(registry, schemas);
-    await positionAtEnd(db, kafka, consumer, CANONICAL_TOPICS);
+    const { run, consumer, producer, send } = await canonicalRun('it-whfail');
     const records = oneOfEach(config, run);
     const failing = records.get('enforcement-case')!.case_id as string;
     // The first transaction that writes this case's history fails; a sequence is not rolled back with it, so only the first does.
@@ -155,23 +164,18 @@ describe('the warehouse sink', () => {
         return new;
       end $$`);
     await db.raw(`create trigger it_fail_once before insert on core.enforcement_case_history for each row execute function it_fail_once()`);
-    const producer = createProducer(kafka);
-    await producer.connect();
-    const sent = await producer.sendBatch({
-      topicMessages: [...records].map(([dataset, record]) => ({
-        topic: DATASET_TOPICS[dataset],
-        messages: [{ key: record[RECORD_ID_FIELD[dataset]], value: codec.encode(schemas.canonical[dataset], record) }],
-      })),
-    });
+    const sent = await send(records);
     await producer.disconnect();
 
     // The failure stops the sink, as a failure inside kafkajs's eachBatch did: the process exits and is
     // started again, and the new sink reads on from the stored offsets.
+    // The sink's and kafkajs's lines about the failure are kept, not printed: the failure is the point.
     const warnings: string[] = [];
     const watched = createLogger({ test: 'warehouse-failure' }, { level: 'warn', write: (line) => warnings.push(line) });
+    const watchedKafka = createKafka(config, { clientId: 'it-warehouse-failure', logger: watched });
     let fatal: (err: Error) => void = () => undefined;
     const stopped = new Promise<Error>((resolve) => (fatal = resolve));
-    const first = new WarehouseSink({ config: fresh.config, kafka, registry, db, logger: watched, consumer, groupId: consumer, sessionTimeoutMs: 180_000, onFatal: fatal });
+    const first = new WarehouseSink({ config: fresh.config, kafka: watchedKafka, registry, db, logger: watched, consumer, groupId: consumer, sessionTimeoutMs: 180_000, onFatal: fatal });
     await first.start();
     try {
       expect((await stopped).message).toContain('injected failure');
@@ -181,10 +185,7 @@ describe('the warehouse sink', () => {
     const again = new WarehouseSink({ config: fresh.config, kafka, registry, db, logger, consumer, groupId: consumer, sessionTimeoutMs: 180_000 });
     await again.start();
     try {
-      await eventually(async () => {
-        const stored = await readOffsets(db, consumer);
-        return sent.every((m) => (stored.get(partitionKey(m.topicName, m.partition)) ?? 0n) > BigInt(m.baseOffset!));
-      }, 300_000, 'the restarted sink to apply every record');
+      await eventually(() => appliedPast(consumer, sent), 300_000, 'the restarted sink to apply every record');
     } finally {
       await again.stop();
     }
