@@ -13,9 +13,6 @@ export function createDb(config: Config, options: { database?: string; user?: st
       password: config.secrets.databasePassword,
       application_name: 'liandong',
       connectionTimeoutMillis: 5000,
-      // The warehouse sink stages each batch (up to ~10 MB) in a temporary table: under the default 8 MB of
-      // temp_buffers it spilled to disk and was read back. Set per session, as it can only be before its first temporary table.
-      options: '-c temp_buffers=64MB',
     },
     pool: { min: 0, max: options.poolMax ?? config.database.pool_max },
   });

@@ -20,7 +20,7 @@ export class BinaryRows {
   private buf: Buffer;
   private len = 0;
 
-  constructor(size: number) {
+  constructor(private readonly size: number) {
     this.buf = Buffer.allocUnsafe(size);
   }
 
@@ -78,10 +78,14 @@ export class BinaryRows {
     this.len += typeof json === 'string' ? this.buf.write(json, this.len, size, 'utf8') : json.copy(this.buf, this.len);
   }
 
-  /** A timestamptz field: microseconds since PostgreSQL's epoch, as a 64-bit integer (exact in a double up to year 287,000). */
-  timestamptz(micros: number): void {
+  /** A timestamptz field: microseconds since PostgreSQL's epoch, as a 64-bit integer. */
+  timestamptz(micros: Micros): void {
     this.ensure(12);
     this.len = this.buf.writeInt32BE(8, this.len);
+    if (typeof micros === 'bigint') {
+      this.len = this.buf.writeBigInt64BE(micros, this.len);
+      return;
+    }
     const high = Math.floor(micros / TWO_32);
     this.len = this.buf.writeInt32BE(high, this.len);
     this.len = this.buf.writeUInt32BE(micros - high * TWO_32, this.len);
@@ -92,10 +96,10 @@ export class BinaryRows {
     return this.len;
   }
 
-  /** The bytes written so far; writing goes on in a new buffer of the same size. */
+  /** The bytes written so far; writing goes on in a new buffer of the size first given (not of one grown for a large row). */
   take(): Buffer {
     const out = this.buf.subarray(0, this.len);
-    this.buf = Buffer.allocUnsafe(this.buf.length);
+    this.buf = Buffer.allocUnsafe(this.size);
     this.len = 0;
     return out;
   }
@@ -108,8 +112,17 @@ export class BinaryRows {
   }
 }
 
-/** Unix milliseconds as microseconds since PostgreSQL's epoch. */
-export const micros = (unixMs: number): number => (unixMs - PG_EPOCH_MS) * 1000;
+/**
+ * Microseconds since PostgreSQL's epoch: a number while a double holds them exactly (about
+ * 285 years either side of 2000, every time the hub meets in practice), a bigint beyond.
+ */
+export type Micros = number | bigint;
+
+/** Unix milliseconds and the microseconds within the last of them as microseconds since PostgreSQL's epoch. */
+export function micros(unixMs: number, within = 0): Micros {
+  const value = (unixMs - PG_EPOCH_MS) * 1000 + within;
+  return Number.isSafeInteger(value) ? value : BigInt(unixMs - PG_EPOCH_MS) * 1000n + BigInt(within);
+}
 
 const FRACTION = /\.(\d+)/;
 const ZERO = 48;
@@ -159,7 +172,7 @@ function canonicalMillis(text: string): number {
  * millisecond are kept to the microsecond. A text without an offset is refused: PostgreSQL
  * would read it in the session's time zone, JavaScript in the process's.
  */
-export function isoMicros(text: string): number {
+export function isoMicros(text: string): Micros {
   const canonical = canonicalMillis(text);
   if (canonical === canonical) return micros(canonical);
   const ms = Date.parse(text);
@@ -169,6 +182,6 @@ export function isoMicros(text: string): number {
   if (Number.isNaN(ms) || !realDay || !/(?:Z|[+-]\d\d(?::?\d\d)?)$/.test(text)) throw new RangeError(`not an ISO time with an offset: ${JSON.stringify(text)}`);
   const fraction = FRACTION.exec(text)?.[1] ?? '';
   if (fraction.length <= 3) return micros(ms);
-  // Date.parse keeps the first three digits; the next three are the microseconds within, rounded on the seventh as PostgreSQL rounds.
-  return micros(ms) + Number(fraction.slice(3, 6).padEnd(3, '0')) + (fraction.length > 6 && fraction[6] >= '5' ? 1 : 0);
+  // Date.parse keeps the first three digits; the next three are the microseconds within, rounded on the seventh.
+  return micros(ms, Number(fraction.slice(3, 6).padEnd(3, '0')) + (fraction.length > 6 && fraction[6] >= '5' ? 1 : 0));
 }

@@ -12,7 +12,7 @@ import { watchCrash } from '../normalise/normaliser';
 import { ensureTopics } from '../topics';
 import { lockedOffset, lockOffsetSql, partitionKey, readOffsets, storeOffsetSql } from './consumer-offsets';
 import { jsonTranscoder, NotTranscodable } from './avro-json';
-import { micros } from './copy-binary';
+import { Micros, micros } from './copy-binary';
 import { CORE_TABLES, CoreTable } from './core-rows';
 import { PartitionQueue } from './partition-queue';
 import { linkingSteps } from './link-parties';
@@ -114,11 +114,11 @@ interface Received {
   offset: bigint;
   version: StagedVersion;
   /** The message's timestamp (microseconds since PostgreSQL's epoch): when the normaliser produced the canonical record. */
-  recordedAt: number | null;
+  recordedAt: Micros | null;
 }
 
 /** A Kafka timestamp (milliseconds as text) as the staging table takes it; null when the message has none. */
-function recordedAt(message: KafkaMessage): number | null {
+function recordedAt(message: KafkaMessage): Micros | null {
   const ms = Number(message.timestamp);
   return Number.isFinite(ms) && ms > 0 ? micros(ms) : null;
 }
@@ -166,7 +166,7 @@ export class WarehouseSink {
   private stopping = false;
   /** The batches handed over by the consumer, applied in the background; pause() and stop() wait for them. */
   private readonly queue: PartitionQueue;
-  /** A batch that failed in the queue, to be thrown by the next handover. */
+  /** A batch that failed in the queue: thrown by every later handover until the sink is started again. */
   private failure: Error | null = null;
   private readonly datasetOf: ReadonlyMap<string, Dataset>;
   private readonly topics: readonly string[];
@@ -218,9 +218,11 @@ export class WarehouseSink {
     this.consumer = consumer;
     watchCrash(consumer, logger, 'warehouse sink', this.deps.onFatal);
     // The stored offsets, not Kafka's, say where each partition resumes; seek is applied before the first fetch.
+    // Batches already handed over stay queued and are applied in order: they follow what is
+    // applied, and whatever is read again from here is skipped by the stored offset. Dropping
+    // them instead would let a batch of a partition this sink no longer holds, still in
+    // another broker's fetch, be applied after a gap.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      // Batches handed over but not started are read again from the positions sought here.
-      this.queue.drop();
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         for (const partition of partitions) {
           const key = partitionKey(topic, partition);
@@ -237,14 +239,12 @@ export class WarehouseSink {
       partitionsConsumedConcurrently: config.warehouse.concurrent_batches,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        // A batch that failed is reported here, into kafkajs's retries and restarts, as if it had failed in this call.
-        const failure = this.failure;
-        if (failure) {
-          this.failure = null;
-          throw failure;
-        }
-        // Stale, paused or stopping: leave the batch unresolved; it is fetched again from the same offset.
-        const takes = () => batch.messages.length > 0 && isRunning() && !isStale() && !this.paused && !this.stopping;
+        // After a failed batch nothing more is taken: every handover throws the failure into
+        // kafkajs, as if it had happened in this call, and the consumer crashes; a restarted
+        // sink reads on from the stored offsets.
+        if (this.failure) throw this.failure;
+        // Stale, paused, stopping or failed: leave the batch unresolved; it is fetched again from the same offset.
+        const takes = () => batch.messages.length > 0 && isRunning() && !isStale() && !this.paused && !this.stopping && !this.failure;
         if (!takes()) return;
         await this.queue.room();
         if (!takes()) return;
@@ -252,9 +252,16 @@ export class WarehouseSink {
         const next = BigInt(batch.lastOffset()) + 1n;
         // Resolved now, so the next fetch reads on; what is applied is what PostgreSQL's stored offsets say.
         resolveOffset(batch.lastOffset());
-        this.queue
-          .add(partitionKey(topic, partition), () => this.applyMessages(codec, topic, partition, messages, next))
-          .catch((err: unknown) => this.failed(topic, partition, err as Error));
+        const applied = this.queue.add(partitionKey(topic, partition), async () => {
+          try {
+            await this.applyMessages(codec, topic, partition, messages, next);
+          } catch (err) {
+            // Before the queue moves on: no batch may be taken once one has failed.
+            this.failed(topic, partition, err as Error);
+            throw err;
+          }
+        });
+        applied.catch(() => undefined); // reported by failed() and by the next handover
         await heartbeat();
       },
     });
@@ -278,10 +285,10 @@ export class WarehouseSink {
   }
 
   /**
-   * A batch failed (its transaction rolled back; the queue dropped its partition's later
-   * batches): its partition is read again from the stored offset, and the next handover
-   * throws the error into kafkajs, which retries with backoff and restarts the consumer as
-   * it would for a failure inside `eachBatch`.
+   * A batch failed (its transaction rolled back; the queue drops its partition's later
+   * batches): from now on every handover throws the error into kafkajs, which crashes the
+   * consumer as it did for a failure inside `eachBatch` (`onFatal`). The partition is sought
+   * back to its stored offset, so that a handover comes even if nothing else was fetched.
    */
   private failed(topic: string, partition: number, err: Error): void {
     const key = partitionKey(topic, partition);
@@ -394,8 +401,20 @@ export class WarehouseSink {
    */
   async pause(): Promise<void> {
     this.paused = true;
-    this.consumer?.pause(this.topics.map((topic) => ({ topic })));
+    this.pauseFetching();
     await this.queue.idle();
+  }
+
+  /**
+   * Pauses the consumer's fetching. kafkajs refuses to pause a consumer that crashed (as after a
+   * failed batch), which fetches nothing anyway: stopping goes on regardless.
+   */
+  private pauseFetching(stopping = false): void {
+    try {
+      this.consumer?.pause(this.topics.map((topic) => ({ topic })));
+    } catch (err) {
+      if (!stopping && !this.failure) throw err;
+    }
   }
 
   resume(): void {
@@ -406,6 +425,8 @@ export class WarehouseSink {
   /** Stops fetching; the batches being applied are committed, those only queued are dropped (their offsets are not stored, so they are read again). */
   async stop(): Promise<void> {
     this.stopping = true;
+    // No fetching meanwhile: batches are left unresolved while stopping, and would be fetched again at once.
+    this.pauseFetching(true);
     this.queue.drop();
     await this.queue.idle();
     await this.consumer?.disconnect();

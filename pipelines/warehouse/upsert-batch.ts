@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Knex } from 'knex';
 import { from as copyFrom } from 'pg-copy-streams';
-import { BinaryRows, isoMicros } from './copy-binary';
+import { BinaryRows, isoMicros, Micros } from './copy-binary';
 import { columnSource, CoreTable, versionText } from './core-rows';
 import { connectionOf, sendStatements } from './statement-batch';
 import { ident, LIVE_TARGET, qualified, WarehouseTarget } from './warehouse-target';
@@ -33,6 +33,9 @@ const stagingTable = (table: CoreTable): string => `pg_temp.${ident(`liandong_st
 /** The staging table's columns, in the order of the COPY data. `newest`: the version the batch makes current for its id. */
 export const STAGED_COLUMNS = ['id', 'source_updated_at', 'content_hash', 'recorded_at', 'newest', 'record'] as const;
 
+/** Local buffers for the staging tables of a session: the largest batch staged stays in memory. */
+const STAGING_BUFFERS = '64MB';
+
 /**
  * Readies the session's staging table of a core table for a batch: a temporary table per
  * session and core table, emptied at every commit, that each batch is COPYed into and merged
@@ -44,6 +47,10 @@ export const STAGED_COLUMNS = ['id', 'source_updated_at', 'content_hash', 'recor
 export function stagingSql(table: CoreTable): string[] {
   return [
     'set local client_min_messages = warning',
+    // A staged batch (up to ~10 MB) overflowed the default 8 MB of local buffers to disk and was read
+    // back. PostgreSQL fixes a session's local buffers at its first temporary table and refuses another
+    // size after that, so every transaction that stages asks for the same size before touching the table.
+    `set local temp_buffers = '${STAGING_BUFFERS}'`,
     `create temp table if not exists ${stagingTable(table)} (id text, source_updated_at timestamptz, content_hash text, recorded_at timestamptz, newest boolean, record jsonb) on commit delete rows`,
     `delete from ${stagingTable(table)}`,
   ];
@@ -150,7 +157,7 @@ export function stagedVersion(table: CoreTable, record: Record<string, unknown>)
 /** A distinct version of a batch as staged: the index of its first copy, its source version in microseconds, whether it is its id's newest. */
 interface StagedRow {
   first: number;
-  version: number | null;
+  version: Micros | null;
   newest: boolean;
 }
 
@@ -182,7 +189,7 @@ export function stagedRows(versions: ReadonlyArray<StagedVersion>): StagedRow[] 
 }
 
 /** Whether source version a (last seen at aLast) wins over b: NULL above any time, then the later time, then the later last copy. */
-function newer(a: number | null, b: number | null, aLast: number, bLast: number): boolean {
+function newer(a: Micros | null, b: Micros | null, aLast: number, bLast: number): boolean {
   if (a === b) return aLast > bLast;
   if (a === null) return true;
   if (b === null) return false;
@@ -196,7 +203,7 @@ function newer(a: number | null, b: number | null, aLast: number, bLast: number)
  * time), whether it is its id's newest, and its JSON. Chunks are built as the connection takes
  * them, so PostgreSQL parses one while the next is built.
  */
-export function* stagingChunks(versions: ReadonlyArray<StagedVersion>, recordedAt?: ReadonlyArray<number | null>): Generator<Buffer> {
+export function* stagingChunks(versions: ReadonlyArray<StagedVersion>, recordedAt?: ReadonlyArray<Micros | null>): Generator<Buffer> {
   if (recordedAt && recordedAt.length !== versions.length) throw new RangeError(`${versions.length} versions but ${recordedAt.length} recorded times`);
   const rows = new BinaryRows(CHUNK_BYTES + 4096);
   rows.header();
@@ -221,7 +228,7 @@ export function* stagingChunks(versions: ReadonlyArray<StagedVersion>, recordedA
 }
 
 /** COPYs a batch into the staging table that `stagingSql` readied, in the caller's transaction. */
-export async function copyStaged(trx: Knex.Transaction, table: CoreTable, versions: ReadonlyArray<StagedVersion>, recordedAt?: ReadonlyArray<number | null>): Promise<void> {
+export async function copyStaged(trx: Knex.Transaction, table: CoreTable, versions: ReadonlyArray<StagedVersion>, recordedAt?: ReadonlyArray<Micros | null>): Promise<void> {
   const chunks = stagingChunks(versions, recordedAt);
   const connection = await connectionOf(trx);
   const copy = connection.query(copyFrom(`copy ${stagingTable(table)} (${STAGED_COLUMNS.map(ident).join(', ')}) from stdin with (format binary)`));

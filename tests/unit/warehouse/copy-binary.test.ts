@@ -42,7 +42,7 @@ describe('isoMicros', () => {
     expect(isoMicros('1999-12-31T23:59:59.9995Z')).toBe(-500);
     expect(isoMicros('1969-12-31T23:59:59.999Z')).toBe(micros(-1));
     expect(isoMicros('2026-11-27T16:00:00.000+08:00')).toBe(isoMicros('2026-11-27T08:00:00.000Z'));
-    expect(isoMicros('2026-11-27T08:00:00.0000005Z')).toBe(isoMicros('2026-11-27T08:00:00Z') + 1);
+    expect(isoMicros('2026-11-27T08:00:00.0000005Z')).toBe((isoMicros('2026-11-27T08:00:00Z') as number) + 1);
   });
 
   it('gives the same instant as Date for millisecond times over the whole range the warehouse meets, in the canonical form and others', () => {
@@ -51,6 +51,21 @@ describe('isoMicros', () => {
       expect(isoMicros(iso)).toBe((ms - Date.UTC(2000, 0, 1)) * 1000);
       expect(isoMicros(iso.replace('Z', '+00:00'))).toBe((ms - Date.UTC(2000, 0, 1)) * 1000);
     }
+  });
+
+  it('is exact far from 2000 too, where a double no longer holds the microseconds (a bigint then)', () => {
+    expect(isoMicros('9999-12-31T23:59:59.999Z')).toBe(BigInt(Date.UTC(9999, 11, 31, 23, 59, 59, 999) - Date.UTC(2000, 0, 1)) * 1000n);
+    expect(isoMicros('2285-01-01T00:00:00.000001Z')).toBe((Date.UTC(2285, 0, 1) - Date.UTC(2000, 0, 1)) * 1000 + 1);
+    const rows = new BinaryRows(64);
+    rows.row(3);
+    rows.timestamptz(isoMicros('9999-12-31T23:59:59.999Z'));
+    rows.timestamptz(isoMicros('0100-01-01T00:00:00.000001Z'));
+    rows.timestamptz(isoMicros('1999-12-31T23:59:59.999999Z'));
+    expect(readBinaryCopy(Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0', 'latin1'), rows.take(), Buffer.from([0xff, 0xff])]))[0].map((f) => timestamptzText(f!))).toEqual([
+      '9999-12-31T23:59:59.999Z',
+      '0100-01-01T00:00:00.000Z+1us',
+      '1999-12-31T23:59:59.999Z+999us',
+    ]);
   });
 
   it('refuses a text that is not a time, or has no offset', () => {

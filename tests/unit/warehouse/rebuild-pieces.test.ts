@@ -1,12 +1,12 @@
 import { CORE_TABLES, CoreTable } from '../../../pipelines/warehouse/core-rows';
 import { replaceViewStatement, retargetIndexDef, SINK_TABLES } from '../../../pipelines/warehouse/schema-copy';
 import { partitionsBehind } from '../../../pipelines/warehouse/switch-over';
-import { isoMicros } from '../../../pipelines/warehouse/copy-binary';
+import { isoMicros, Micros } from '../../../pipelines/warehouse/copy-binary';
 import { STAGED_COLUMNS, stagedVersion, stagingChunks, statementFor } from '../../../pipelines/warehouse/upsert-batch';
 import { readBinaryCopy, timestamptzText } from '../../support/binary-copy';
 
 /** The staging COPY data of the records, read back: per row its fields' bytes. */
-const stagedRows = (table: CoreTable, records: Array<Record<string, unknown>>, recordedAt?: Array<number | null>) =>
+const stagedRows = (table: CoreTable, records: Array<Record<string, unknown>>, recordedAt?: Array<Micros | null>) =>
   readBinaryCopy(Buffer.concat([...stagingChunks(records.map((record) => stagedVersion(table, record)), recordedAt)]));
 
 const offsets = (entries: Record<string, number>) => new Map(Object.entries(entries).map(([k, v]) => [k, BigInt(v)]));
