@@ -321,7 +321,7 @@ export function jsonTranscoder(type: Type, idField: string): ((body: Buffer) => 
     const hashed = out.buf.subarray(0, objectEnd);
     const contentHash = sha256(hashed);
     let json: Buffer;
-    if (!skipped) json = arena.copy(hashed);
+    if (!skipped) json = arena.join(hashed);
     else {
       const lineage = out.buf.subarray(skipped[0], skipped[1]);
       json = objectEnd === 2 ? arena.join(LINEAGE_KEY, lineage, CLOSE) : arena.join(LINEAGE_KEY, lineage, COMMA, hashed.subarray(1));
@@ -343,10 +343,6 @@ class Arena {
   private static readonly BLOCK = 64 * 1024;
   private block = Buffer.allocUnsafeSlow(0);
   private used = 0;
-
-  copy(bytes: Buffer): Buffer {
-    return this.join(bytes);
-  }
 
   join(...parts: Buffer[]): Buffer {
     let size = 0;

@@ -167,7 +167,7 @@ interface StagedRow {
  * one counts as newest, as PostgreSQL sorts NULL first in descending order), on a tie the one
  * whose last copy came last in the log. What the merge used to sort the staged rows for.
  */
-export function stagedRows(versions: ReadonlyArray<StagedVersion>): StagedRow[] {
+function stagedRows(versions: ReadonlyArray<StagedVersion>): StagedRow[] {
   const rows: StagedRow[] = [];
   const byVersion = new Map<string, { row: StagedRow; last: number }>();
   const newest = new Map<string, { row: StagedRow; last: number }>();

@@ -6,7 +6,7 @@ import { STAGED_COLUMNS, stagedVersion, stagingChunks, statementFor } from '../.
 import { readBinaryCopy, timestamptzText } from '../../support/binary-copy';
 
 /** The staging COPY data of the records, read back: per row its fields' bytes. */
-const stagedRows = (table: CoreTable, records: Array<Record<string, unknown>>, recordedAt?: Array<Micros | null>) =>
+const stagedRowsOf = (table: CoreTable, records: Array<Record<string, unknown>>, recordedAt?: Array<Micros | null>) =>
   readBinaryCopy(Buffer.concat([...stagingChunks(records.map((record) => stagedVersion(table, record)), recordedAt)]));
 
 const offsets = (entries: Record<string, number>) => new Map(Object.entries(entries).map(([k, v]) => [k, BigInt(v)]));
@@ -75,10 +75,10 @@ describe('the upsert statement', () => {
     const records = [{ ticket_id: 'T1' }, { ticket_id: 'T2' }];
     const recordedAt = STAGED_COLUMNS.indexOf('recorded_at');
     const at = isoMicros('2025-06-01T00:00:01.000Z');
-    const rows = stagedRows(table, records, [at, null]);
+    const rows = stagedRowsOf(table, records, [at, null]);
     expect(rows.map((row) => row[STAGED_COLUMNS.indexOf('id')]!.toString())).toEqual(['T1', 'T2']);
     expect(rows.map((row) => row[recordedAt] && timestamptzText(row[recordedAt]!))).toEqual(['2025-06-01T00:00:01.000Z', null]);
-    expect(stagedRows(table, records).map((row) => row[recordedAt])).toEqual([null, null]);
-    expect(() => stagedRows(table, records, [at])).toThrow(RangeError);
+    expect(stagedRowsOf(table, records).map((row) => row[recordedAt])).toEqual([null, null]);
+    expect(() => stagedRowsOf(table, records, [at])).toThrow(RangeError);
   });
 });
