@@ -286,14 +286,28 @@ function parseOffset(text: string): number | undefined {
   return (text[0] === '-' ? -1 : 1) * (hours * 60 + minutes) * 60_000;
 }
 
-/** UTC milliseconds of the given wall-clock fields, or undefined when any is out of range (2025-02-30, 24:00). */
+/** Days in each month of a common year. */
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isLeapYear = (year: number) => year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+
+/** Days from 1970-01-01 to a proleptic Gregorian civil date: H. Hinnant's days-from-civil, the inverse of `isoMillis`'s. */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1; // from March 1st
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+/**
+ * UTC milliseconds of the given wall-clock fields, or undefined when any is out of range
+ * (2025-02-30, 24:00). By arithmetic, not a Date: the warehouse sink reads a time per record.
+ */
 function utcMillis(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number): number | undefined {
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
-  const date = new Date(0);
-  // setUTCFullYear, unlike Date.UTC, does not map years 0–99 to 1900–1999.
-  date.setUTCFullYear(year, month - 1, day);
-  if (date.getUTCDate() !== day) return undefined; // rolled over: no such day in that month
-  return date.getTime() + ((hour * 60 + minute) * 60 + second) * 1000 + ms;
+  if (day > (month === 2 && isLeapYear(year) ? 29 : MONTH_DAYS[month - 1])) return undefined; // no such day in that month
+  return daysFromCivil(year, month, day) * MS_PER_DAY + ((hour * 60 + minute) * 60 + second) * 1000 + ms;
 }
 
 /** JavaScript's date range: ±100,000,000 days around 1970. */

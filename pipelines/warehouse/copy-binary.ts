@@ -1,3 +1,5 @@
+import { parseTimestamp } from '../../schemas/logical-types';
+
 /**
  * PostgreSQL's binary COPY format, for the sink's staging load: each field is its length and
  * its bytes, so neither side escapes or scans the JSON records, which are most of the bytes
@@ -124,64 +126,25 @@ export function micros(unixMs: number, within = 0): Micros {
   return Number.isSafeInteger(value) ? value : BigInt(unixMs - PG_EPOCH_MS) * 1000n + BigInt(within);
 }
 
-const FRACTION = /\.(\d+)/;
-const ZERO = 48;
-
-/** The number written by the digits of `text` from `start` to `end`, or NaN where one is not a digit. */
-function digits(text: string, start: number, end: number): number {
-  let n = 0;
-  for (let i = start; i < end; i++) {
-    const d = text.charCodeAt(i) - ZERO;
-    if (d < 0 || d > 9) return NaN;
-    n = n * 10 + d;
-  }
-  return n;
-}
-
-/** Days from 1970-01-01 to a civil date of the proleptic Gregorian calendar (Howard Hinnant's days_from_civil). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** `YYYY-MM-DDTHH:MM:SS.sssZ`, the form the canonical records' times take, read by arithmetic; NaN for any other text. */
-function canonicalMillis(text: string): number {
-  if (text.length !== 24 || text.charCodeAt(23) !== 90 /* Z */ || text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':' || text[19] !== '.') return NaN;
-  const year = digits(text, 0, 4);
-  const month = digits(text, 5, 7);
-  const day = digits(text, 8, 10);
-  const hour = digits(text, 11, 13);
-  const minute = digits(text, 14, 16);
-  const second = digits(text, 17, 19);
-  const ms = digits(text, 20, 23);
-  // Anything out of range (or a 29 February outside a leap year) goes to Date.parse and its checks.
-  if (!(month >= 1 && month <= 12 && day >= 1 && day <= DAYS_IN_MONTH[month - 1] && hour < 24 && minute < 60 && second < 60) || ms !== ms) return NaN;
-  if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return NaN;
-  return ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + ms;
-}
+/** An ISO time whose fraction goes beyond the millisecond: the text up to it, the further digits, the offset. */
+const SUB_MILLISECOND = /^(.*\.\d{3})(\d+)(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * An ISO 8601 time with its offset (as the canonical records write them) as microseconds since
- * PostgreSQL's epoch, the value timestamptz stores: the digits of the fraction beyond the
- * millisecond are kept to the microsecond. A text without an offset is refused: PostgreSQL
- * would read it in the session's time zone, JavaScript in the process's.
+ * PostgreSQL's epoch, the value timestamptz stores. Read by the canonical timestamp parser
+ * (`parseTimestamp`, which refuses a text without an offset or a day the month lacks); digits
+ * of the fraction beyond the millisecond are kept to the microsecond, rounded on the seventh.
  */
 export function isoMicros(text: string): Micros {
-  const canonical = canonicalMillis(text);
-  if (canonical === canonical) return micros(canonical);
-  const ms = Date.parse(text);
-  const date = /^(\d{4})-(\d\d)-(\d\d)/.exec(text);
-  // Date.parse rolls 30 February over into March; PostgreSQL refuses it, and so do we.
-  const realDay = date !== null && Number(date[3]) <= new Date(Date.UTC(Number(date[1]), Number(date[2]), 0)).getUTCDate();
-  if (Number.isNaN(ms) || !realDay || !/(?:Z|[+-]\d\d(?::?\d\d)?)$/.test(text)) throw new RangeError(`not an ISO time with an offset: ${JSON.stringify(text)}`);
-  const fraction = FRACTION.exec(text)?.[1] ?? '';
-  if (fraction.length <= 3) return micros(ms);
-  // Date.parse keeps the first three digits; the next three are the microseconds within, rounded on the seventh.
-  return micros(ms, Number(fraction.slice(3, 6).padEnd(3, '0')) + (fraction.length > 6 && fraction[6] >= '5' ? 1 : 0));
+  // The canonical form, `2025-06-04T06:30:00.000Z`, is 24 characters: nothing beyond the millisecond.
+  const finer = text.length === 24 ? null : SUB_MILLISECOND.exec(text);
+  let ms: number;
+  try {
+    ms = parseTimestamp(finer ? finer[1] + finer[3] : text);
+  } catch (err) {
+    throw new RangeError(`not an ISO time with an offset: ${JSON.stringify(text)}`, { cause: err });
+  }
+  if (!finer) return micros(ms);
+  const digits = finer[2];
+  return micros(ms, Number(digits.slice(0, 3).padEnd(3, '0')) + (digits.length > 3 && digits[3] >= '5' ? 1 : 0));
 }

@@ -225,9 +225,7 @@ export class WarehouseSink {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         for (const partition of partitions) {
-          const key = partitionKey(topic, partition);
-          const offset = this.offsets.get(key) ?? this.lows.get(key) ?? 0n;
-          consumer.seek({ topic, partition, offset: offset.toString() });
+          consumer.seek({ topic, partition, offset: this.resumeOffset(topic, partition).toString() });
         }
       }
     });
@@ -291,9 +289,13 @@ export class WarehouseSink {
    * back to its stored offset, so that a handover comes even if nothing else was fetched.
    */
   private failed(topic: string, partition: number, err: Error): void {
-    const key = partitionKey(topic, partition);
-    const offset = this.offsets.get(key) ?? this.lows.get(key) ?? 0n;
-    this.deps.logger.warn('warehouse batch failed; its partition is read again from the stored offset', { topic, partition, offset: offset.toString(), error: err.message });
+    const offset = this.resumeOffset(topic, partition);
+    this.deps.logger.warn('warehouse batch failed; the sink stops, and reads the partition again from its stored offset when started again', {
+      topic,
+      partition,
+      offset: offset.toString(),
+      error: err.message,
+    });
     this.failure ??= err;
     try {
       this.consumer?.seek({ topic, partition, offset: offset.toString() });
@@ -301,6 +303,12 @@ export class WarehouseSink {
       // Stopped, or not yet joined: the next start or join seeks to the stored offsets anyway.
       this.deps.logger.debug('warehouse sink could not seek after a failed batch', { topic, partition, error: (seekErr as Error).message });
     }
+  }
+
+  /** Where a partition resumes: its offset as this sink last stored (or read) it, else the topic's low watermark. */
+  private resumeOffset(topic: string, partition: number): bigint {
+    const key = partitionKey(topic, partition);
+    return this.offsets.get(key) ?? this.lows.get(key) ?? 0n;
   }
 
   /**
