@@ -7,7 +7,7 @@ import { createRegistry } from '../../lib/registry-client';
 import { outputCodec } from '../../pipelines/normalise/outcomes';
 import { prepareTopicsAndSchemas } from '../../pipelines/topics';
 import { positionAtEnd } from '../../pipelines/warehouse/consumer-offsets';
-import { CORE_TABLES } from '../../pipelines/warehouse/core-rows';
+import { CORE_TABLES, CoreTable } from '../../pipelines/warehouse/core-rows';
 import { linkTouched } from '../../pipelines/warehouse/link-parties';
 import { upsertRecords } from '../../pipelines/warehouse/upsert-batch';
 import { CANONICAL_TOPICS, WarehouseSink } from '../../pipelines/warehouse/sink-warehouse';
@@ -58,6 +58,45 @@ function opinionRecord(run: string, decisionNo: string): Record<string, unknown>
     lineage: { source_id: 'it', raw_topic: 'raw.it', raw_partition: 0, raw_offset: 2, ingested_at: '2025-05-01T00:00:00.000Z', normaliser_version: 'test' },
     warnings: [],
   };
+}
+
+/** One side of two batches applied at once: a record of a core table, and when the hub learned it. */
+interface BatchSide {
+  table: CoreTable;
+  record: Record<string, unknown>;
+  recordedAt?: string;
+}
+
+/**
+ * Two batches in flight at once, as the sink applies partitions: each writes its record in its
+ * own transaction, neither commits, so neither sees the other's; a links its record, then b
+ * links and commits while a is still open. Resolves, once a has committed and b finished, with
+ * whether b was still waiting for a 300 ms after it started linking.
+ */
+async function bWaitsForA(aSide: BatchSide, bSide: BatchSide): Promise<boolean> {
+  const write = (trx: Knex.Transaction, side: BatchSide) => upsertRecords(trx, side.table, [side.record], side.recordedAt ? { recordedAt: [side.recordedAt] } : {});
+  const link = (trx: Knex.Transaction, side: BatchSide) => linkTouched(trx, side.table, [String(side.record[side.table.idColumn])], config.warehouse.link_window_days);
+  const a = await db.transaction();
+  const b = await db.transaction();
+  try {
+    await write(a, aSide);
+    await write(b, bSide);
+    await link(a, aSide);
+    let bDone = false;
+    const bLinks = (async () => {
+      await link(b, bSide);
+      await b.commit();
+      bDone = true;
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const waited = !bDone;
+    await a.commit();
+    await bLinks;
+    return waited;
+  } finally {
+    if (!a.isCompleted()) await a.rollback();
+    if (!b.isCompleted()) await b.rollback();
+  }
 }
 
 describe('warehouse links, views and roles', () => {
@@ -119,32 +158,17 @@ describe('warehouse links, views and roles', () => {
     const first: Record<string, unknown> = { ...caseRecord(`${run}a`, `酒市监罚〔2025〕${run}a号`), party };
     const second: Record<string, unknown> = { ...caseRecord(`${run}b`, `酒市监罚〔2025〕${run}b号`), party };
     const cases = CORE_TABLES['enforcement-case'];
-    const a = await db.transaction();
-    const b = await db.transaction();
-    try {
-      await upsertRecords(a, cases, [first], { recordedAt: ['2025-04-02T00:00:00.000Z'] });
-      await upsertRecords(b, cases, [second], { recordedAt: ['2025-06-02T00:00:00.000Z'] });
-      await linkTouched(a, cases, [String(first.case_id)], config.warehouse.link_window_days);
-      let bDone = false;
-      const bSide = (async () => {
-        await linkTouched(b, cases, [String(second.case_id)], config.warehouse.link_window_days);
-        await b.commit();
-        bDone = true;
-      })();
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(bDone).toBe(false); // b's upsert of the party waits for a's row lock
-      await a.commit();
-      await bSide;
-      const row = await db('core.party').where({ party_key: `USCC:${party.uscc}` }).first('first_seen', 'last_seen', 'confidence');
-      expect({ first: row.first_seen.toISOString(), last: row.last_seen.toISOString(), confidence: row.confidence }).toEqual({
-        first: '2025-04-02T00:00:00.000Z',
-        last: '2025-06-02T00:00:00.000Z',
-        confidence: 'high',
-      });
-    } finally {
-      if (!a.isCompleted()) await a.rollback();
-      if (!b.isCompleted()) await b.rollback();
-    }
+    const waited = await bWaitsForA(
+      { table: cases, record: first, recordedAt: '2025-04-02T00:00:00.000Z' },
+      { table: cases, record: second, recordedAt: '2025-06-02T00:00:00.000Z' },
+    );
+    expect(waited).toBe(true); // b's upsert of the party waits for a's row lock
+    const row = await db('core.party').where({ party_key: `USCC:${party.uscc}` }).first('first_seen', 'last_seen', 'confidence');
+    expect({ first: row.first_seen.toISOString(), last: row.last_seen.toISOString(), confidence: row.confidence }).toEqual({
+      first: '2025-04-02T00:00:00.000Z',
+      last: '2025-06-02T00:00:00.000Z',
+      confidence: 'high',
+    });
   });
 
   it('links a case and the opinion citing it when their two batches are applied at the same time', async () => {
@@ -154,31 +178,11 @@ describe('warehouse links, views and roles', () => {
     const opinion = opinionRecord(run, decisionNo);
     const cases = CORE_TABLES['enforcement-case'];
     const records = CORE_TABLES['supervision-record'];
-    // Two batches in flight, as the sink applies partitions at once: each wrote its own row,
-    // neither has committed, so neither can see the other's. (The opinion names no party, so
-    // the only thing b can wait for is the link turn.)
-    const a = await db.transaction();
-    const b = await db.transaction();
-    try {
-      await upsertRecords(a, cases, [theCase]);
-      await upsertRecords(b, records, [opinion]);
-      await linkTouched(a, cases, [String(theCase.case_id)], config.warehouse.link_window_days);
-      let bLinked = false;
-      const bSide = (async () => {
-        await linkTouched(b, records, [String(opinion.record_id)], config.warehouse.link_window_days);
-        await b.commit();
-        bLinked = true;
-      })();
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(bLinked).toBe(false); // b waits for a's turn, which lasts until a commits
-      await a.commit();
-      await bSide;
-      const links = await db('link.case_supervision').where({ case_id: theCase.case_id }).select('record_id', 'via');
-      expect(links).toEqual([{ record_id: opinion.record_id, via: 'decision_no' }]);
-    } finally {
-      if (!a.isCompleted()) await a.rollback();
-      if (!b.isCompleted()) await b.rollback();
-    }
+    // The opinion names no party, so the only thing b can wait for is the link turn.
+    const waited = await bWaitsForA({ table: cases, record: theCase }, { table: records, record: opinion });
+    expect(waited).toBe(true); // b waits for a's turn, which lasts until a commits
+    const links = await db('link.case_supervision').where({ case_id: theCase.case_id }).select('record_id', 'via');
+    expect(links).toEqual([{ record_id: opinion.record_id, via: 'decision_no' }]);
   });
 });
 
