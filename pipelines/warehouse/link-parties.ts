@@ -10,11 +10,31 @@ import { LIVE_TARGET, qualified, WarehouseTarget } from './warehouse-target';
  * whichever of its two records arrives first: the second one finds the first.
  *
  * Times come from the records' recorded times in history (when the hub learned them), never
- * from the clock of the process applying them: a party was first seen when the first record
- * naming it was learned, a link is dated when the later of its two records was first learned.
- * A rebuild that replays the topics today therefore dates parties and links as the live sink did.
+ * from the clock of the process applying them: a link is dated when the later of its two
+ * records was first learned, and a party is first and last seen when the records that name it
+ * were (read from their history, `partySeenSql`). A rebuild that replays the topics today
+ * therefore dates parties and links as the live sink did.
  */
 const PARTY_PREFIX: Record<Dataset, string> = { 'enforcement-case': 'party', 'hotline-ticket': 'subject', 'supervision-record': 'party' };
+
+/**
+ * When the hub first and last learned of a party: the earliest and latest recorded time in the
+ * history of the records that name it now, in the tables given. One row (first_seen,
+ * last_seen), both null when none of those records names it. `partyKey` is the SQL that gives
+ * the key: a binding (`:party_key`) or a column of an outer query for a lateral join.
+ *
+ * Read, not stored: nearly every batch that names a party would move its last_seen, and
+ * rewriting the party's row for that was a fifth of the sink's statement time.
+ */
+export function partySeenSql(tables: readonly CoreTable[], partyKey: string, target: WarehouseTarget = LIVE_TARGET): string {
+  const seen = tables.map(
+    (t) => `select min(h.recorded_at) as first_seen, max(h.recorded_at) as last_seen
+      from ${qualified(target.core, t.table)} r join ${qualified(target.core, `${t.table}_history`)} h on h.${t.idColumn} = r.${t.idColumn}
+      where r.party_key = ${partyKey}`,
+  );
+  if (seen.length === 0) return 'select null::timestamptz as first_seen, null::timestamptz as last_seen';
+  return `select min(s.first_seen) as first_seen, max(s.last_seen) as last_seen from (${seen.join('\n      union all ')}) s`;
+}
 
 /** When the hub first learned any version of a record: the earliest recorded time in its history. */
 const firstLearned = (w: WarehouseTarget, table: string, id: string, alias: string) =>
@@ -22,33 +42,44 @@ const firstLearned = (w: WarehouseTarget, table: string, id: string, alias: stri
 
 /**
  * The parties of the touched records, newest facts first; a party without code or ID hash is low
- * confidence. first_seen/last_seen are the earliest and latest recorded times in the touched
- * records' history, and only widen (least/greatest): they depend neither on how the log was cut
- * into batches nor on the order in which batches of different topics were applied.
+ * confidence. Written only where the batch brings a party that is new or facts that change it:
+ * most touched records name a party the warehouse already holds as they say it, and rewriting
+ * its row would cost an update, its WAL and an index entry per touched party. When the hub first
+ * and last learned of a party is not stored but read from its records' history (`partySeenSql`).
  *
- * Needs no link turn: a party row two batches both write is row-locked by the first, and the
- * second's upsert waits for its commit and then widens the committed row. Both take the rows in
- * party_key order, so two such statements never wait on each other in a cycle.
+ * Needs no link turn: a party two batches both insert is written by the first, and the second's
+ * insert waits for its commit and then updates the committed row if its facts still differ.
+ * Both take the rows in party_key order, so two such statements never wait on each other in a cycle.
  */
 export function partiesSql(table: CoreTable, ids: readonly string[], target: WarehouseTarget = LIVE_TARGET): string {
   const p = PARTY_PREFIX[table.dataset];
   const id = table.idColumn;
-  return `insert into ${qualified(target.core, 'party')} as cur (party_key, kind, name, uscc, id_hash, id_masked, region_code, confidence, first_seen, last_seen)
-     select distinct on (r.party_key) r.party_key, r.${p}_kind, r.${p}_name, r.${p}_uscc, r.${p}_id_hash, r.${p}_id_masked, r.${p}_region_code,
-            case when r.${p}_uscc is not null or r.${p}_id_hash is not null then 'high' else 'low' end,
-            coalesce(min(h.first_seen) over (partition by r.party_key), now()), coalesce(max(h.last_seen) over (partition by r.party_key), now())
-     from ${qualified(target.core, table.table)} r
-     cross join lateral (
-       select min(x.recorded_at) as first_seen, max(x.recorded_at) as last_seen from ${qualified(target.core, `${table.table}_history`)} x where x.${id} = r.${id}
-     ) h
-     where r.${id} = any(${textArrayLiteral(ids)}) and r.party_key is not null
-     order by r.party_key, r.source_updated_at desc
+  const party = qualified(target.core, 'party');
+  return `insert into ${party} as cur (party_key, kind, name, uscc, id_hash, id_masked, region_code, confidence)
+     select n.* from (
+       select distinct on (r.party_key) r.party_key, r.${p}_kind as kind, r.${p}_name as name, r.${p}_uscc as uscc, r.${p}_id_hash as id_hash,
+              r.${p}_id_masked as id_masked, r.${p}_region_code as region_code,
+              case when r.${p}_uscc is not null or r.${p}_id_hash is not null then 'high' else 'low' end as confidence
+       from ${qualified(target.core, table.table)} r
+       where r.${id} = any(${textArrayLiteral(ids)}) and r.party_key is not null
+       order by r.party_key, r.source_updated_at desc
+     ) n
+     left join ${party} cur on cur.party_key = n.party_key
+     where cur.party_key is null or ${partyChanges('n', 'cur')}
+     order by n.party_key
      on conflict (party_key) do update set
        kind = case when excluded.kind = 'UNKNOWN' then cur.kind else excluded.kind end,
        name = coalesce(excluded.name, cur.name), id_masked = coalesce(excluded.id_masked, cur.id_masked),
-       region_code = coalesce(excluded.region_code, cur.region_code),
-       first_seen = least(cur.first_seen, excluded.first_seen), last_seen = greatest(cur.last_seen, excluded.last_seen)`;
+       region_code = coalesce(excluded.region_code, cur.region_code)
+     where ${partyChanges('excluded', 'cur')}`;
 }
+
+/** Whether the facts of `incoming` change party row `cur` as the upsert sets them: a known kind, a name, a masked ID or a region that differs. */
+const partyChanges = (incoming: string, cur: string) =>
+  `((${incoming}.kind <> 'UNKNOWN' and ${incoming}.kind is distinct from ${cur}.kind)
+        or (${incoming}.name is not null and ${incoming}.name is distinct from ${cur}.name)
+        or (${incoming}.id_masked is not null and ${incoming}.id_masked is distinct from ${cur}.id_masked)
+        or (${incoming}.region_code is not null and ${incoming}.region_code is distinct from ${cur}.region_code))`;
 
 /**
  * The link statements, one per link table and per side the batch touched. Each branch is written

@@ -10,6 +10,7 @@ import * as supervisionCaseIds from './20261127000800-supervision-case-ids-index
 import * as ginFastupdateOff from './20261127000900-gin-fastupdate-off';
 import * as dropCreditCodeIndexes from './20261127001000-drop-credit-code-indexes';
 import * as noStatisticsOnDocuments from './20261127001100-no-statistics-on-documents';
+import * as partySeenReadFromHistory from './20261127001200-party-seen-read-from-history';
 
 /**
  * Every migration, in order. An explicit list rather than a folder scan: the same code
@@ -27,4 +28,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['20261127000900-gin-fastupdate-off', ginFastupdateOff],
   ['20261127001000-drop-credit-code-indexes', dropCreditCodeIndexes],
   ['20261127001100-no-statistics-on-documents', noStatisticsOnDocuments],
+  ['20261127001200-party-seen-read-from-history', partySeenReadFromHistory],
 ];

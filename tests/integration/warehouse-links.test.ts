@@ -8,7 +8,7 @@ import { outputCodec } from '../../pipelines/normalise/outcomes';
 import { prepareTopicsAndSchemas } from '../../pipelines/topics';
 import { positionAtEnd } from '../../pipelines/warehouse/consumer-offsets';
 import { CORE_TABLES, CoreTable } from '../../pipelines/warehouse/core-rows';
-import { linkTouched } from '../../pipelines/warehouse/link-parties';
+import { linkTouched, partySeenSql } from '../../pipelines/warehouse/link-parties';
 import { upsertRecords } from '../../pipelines/warehouse/upsert-batch';
 import { CANONICAL_TOPICS, WarehouseSink } from '../../pipelines/warehouse/sink-warehouse';
 import { DATASET_TOPICS } from '../../schemas/catalog';
@@ -152,22 +152,56 @@ describe('warehouse links, views and roles', () => {
     }
   });
 
-  it('widens a party that two batches applied at the same time both name, without the link turn and without a deadlock', async () => {
+  /** The party row of a credit code, its row version (xmin) and when it was seen, read from its records' history. */
+  const partyOf = async (uscc: string) => {
+    const {
+      rows: [row],
+    } = await db.raw(
+      `select p.kind, p.name, p.region_code, p.confidence, p.xmin::text as row_version, seen.* from core.party p cross join lateral (${partySeenSql(Object.values(CORE_TABLES), 'p.party_key')}) seen where p.party_key = ?`,
+      [`USCC:${uscc}`],
+    );
+    return { ...row, first_seen: row.first_seen.toISOString(), last_seen: row.last_seen.toISOString() };
+  };
+
+  it('writes a party only when a record brings it new or with facts that change it, and reads when it was seen from history', async () => {
+    const run = uniqueName('it-facts');
+    const party = { kind: 'ORGANISATION', name: `事实测试${run}`, uscc: `FACT${run}`, id_hash: null, id_masked: null, region_code: '620902' };
+    const cases = CORE_TABLES['enforcement-case'];
+    const apply = async (suffix: string, facts: Record<string, unknown>, recordedAt: string) => {
+      const record: Record<string, unknown> = { ...caseRecord(`${run}${suffix}`, `酒市监罚〔2025〕${run}${suffix}号`), party: { ...party, ...facts } };
+      await db.transaction(async (trx) => {
+        await upsertRecords(trx, cases, [record], { recordedAt: [recordedAt] });
+        await linkTouched(trx, cases, [String(record.case_id)], config.warehouse.link_window_days);
+      });
+      return partyOf(party.uscc);
+    };
+    const first = await apply('a', {}, '2025-04-02T00:00:00.000Z');
+    expect(first).toMatchObject({ kind: 'ORGANISATION', name: party.name, region_code: '620902', confidence: 'high', first_seen: '2025-04-02T00:00:00.000Z', last_seen: '2025-04-02T00:00:00.000Z' });
+    // The same facts, an unknown kind and no name: nothing that changes the party, so its row is not rewritten.
+    const same = await apply('b', { kind: 'UNKNOWN', name: null, region_code: null }, '2025-05-02T00:00:00.000Z');
+    expect(same).toEqual({ ...first, last_seen: '2025-05-02T00:00:00.000Z' });
+    // A new name changes it.
+    const renamed = await apply('c', { name: `${party.name}（更名）` }, '2025-06-02T00:00:00.000Z');
+    expect(renamed.row_version).not.toBe(first.row_version);
+    expect(renamed).toMatchObject({ kind: 'ORGANISATION', name: `${party.name}（更名）`, region_code: '620902', first_seen: '2025-04-02T00:00:00.000Z', last_seen: '2025-06-02T00:00:00.000Z' });
+  });
+
+  it('writes a party that two batches applied at the same time both name, the later one\'s facts last, without the link turn and without a deadlock', async () => {
     const run = uniqueName('it-party');
     const party = { kind: 'ORGANISATION', name: `并发测试${run}`, uscc: `TEST${run}`, id_hash: null, id_masked: null, region_code: '620902' };
     const first: Record<string, unknown> = { ...caseRecord(`${run}a`, `酒市监罚〔2025〕${run}a号`), party };
-    const second: Record<string, unknown> = { ...caseRecord(`${run}b`, `酒市监罚〔2025〕${run}b号`), party };
+    const second: Record<string, unknown> = { ...caseRecord(`${run}b`, `酒市监罚〔2025〕${run}b号`), party: { ...party, name: `${party.name}（更名）` } };
     const cases = CORE_TABLES['enforcement-case'];
     const waited = await bWaitsForA(
       { table: cases, record: first, recordedAt: '2025-04-02T00:00:00.000Z' },
       { table: cases, record: second, recordedAt: '2025-06-02T00:00:00.000Z' },
     );
-    expect(waited).toBe(true); // b's upsert of the party waits for a's row lock
-    const row = await db('core.party').where({ party_key: `USCC:${party.uscc}` }).first('first_seen', 'last_seen', 'confidence');
-    expect({ first: row.first_seen.toISOString(), last: row.last_seen.toISOString(), confidence: row.confidence }).toEqual({
-      first: '2025-04-02T00:00:00.000Z',
-      last: '2025-06-02T00:00:00.000Z',
+    expect(waited).toBe(true); // b's insert of the party waits for a's, then updates the row a committed
+    expect(await partyOf(party.uscc)).toMatchObject({
+      name: `${party.name}（更名）`,
       confidence: 'high',
+      first_seen: '2025-04-02T00:00:00.000Z',
+      last_seen: '2025-06-02T00:00:00.000Z',
     });
   });
 

@@ -3,6 +3,7 @@ import { Random } from '../../connectors/simulators/random';
 import type { Knex } from 'knex';
 import { RECORD_ID_FIELD } from '../../pipelines/normalise/canonical-fields';
 import { contentHash, CORE_TABLES } from '../../pipelines/warehouse/core-rows';
+import { partySeenSql } from '../../pipelines/warehouse/link-parties';
 import type { Dataset } from '../../schemas/catalog';
 
 /**
@@ -170,8 +171,8 @@ export async function readWarehouse(db: Knex): Promise<WarehouseState> {
     const history = await db(`core.${table}_history`).select({ id: idColumn }, 'source_updated_at', 'content_hash', 'recorded_at');
     state.history[dataset] = history.map((r) => `${r.id}|${when(r.source_updated_at)}|${r.content_hash}|${when(r.recorded_at)}`).sort();
   }
-  const party = await db('core.party').select('*');
-  state.party = party.map((p) => `${p.party_key}|${p.kind}|${p.name}|${p.uscc}|${p.region_code}|${p.confidence}|${when(p.first_seen)}|${when(p.last_seen)}`).sort();
+  const { rows: party } = await db.raw(`select p.*, seen.* from core.party p cross join lateral (${partySeenSql(Object.values(CORE_TABLES), 'p.party_key')}) seen`);
+  state.party = party.map((p: Rec) => `${p.party_key}|${p.kind}|${p.name}|${p.uscc}|${p.region_code}|${p.confidence}|${when(p.first_seen)}|${when(p.last_seen)}`).sort();
   for (const [table, a, b] of [['case_supervision', 'case_id', 'record_id'], ['ticket_case', 'ticket_id', 'case_id'], ['ticket_supervision', 'ticket_id', 'record_id']]) {
     const rows = await db(`link.${table}`).select(a, b, 'via', 'linked_at');
     state.links[table] = rows.map((r) => `${r[a]}|${r[b]}|${r.via}|${when(r.linked_at)}`).sort();

@@ -127,7 +127,7 @@ describe('liandong warehouse rebuild', () => {
       await db('core.hotline_ticket').update({ title: 'corrupted', recorded_at: db.fn.now() });
       await db('core.supervision_record_history').where({ record_id: s1 }).delete();
       await db('link.ticket_case').where({ ticket_id: t2 }).delete();
-      await db('core.party').where({ party_key: ledger.partyKey(3) }).update({ name: 'corrupted', first_seen: db.fn.now() });
+      await db('core.party').where({ party_key: ledger.partyKey(3) }).update({ name: 'corrupted', region_code: '620000' });
       expect(await readWarehouse(db)).not.toEqual(expectedWarehouse(ledger));
 
       // Phase 2, during the rebuild: new groups and newer versions of old ones, a chunk at a time,

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Dataset } from '../../../schemas/catalog';
+import { partySeenSql } from '../../../pipelines/warehouse/link-parties';
 import { READINGS } from './datasets';
 import { selectList } from './present-record';
 
@@ -52,11 +53,11 @@ async function rowsOf(db: Knex, dataset: Dataset, where: { partyKey?: string; id
 }
 
 export async function readParty360(db: Knex, partyKey: string, readable: readonly Dataset[], limit: number): Promise<Party360 | null> {
-  const party = (await db('core.party')
-    .select('party_key', 'kind', 'name', 'uscc', 'id_hash', 'id_masked', 'region_code', 'confidence', db.raw(`to_char(first_seen at time zone 'UTC', ${ISO}) as first_seen`), db.raw(`to_char(last_seen at time zone 'UTC', ${ISO}) as last_seen`))
+  const found = (await db('core.party')
+    .select('party_key', 'kind', 'name', 'uscc', 'id_hash', 'id_masked', 'region_code', 'confidence')
     .where({ party_key: partyKey })
-    .first()) as PartyRow | undefined;
-  if (!party) return null;
+    .first()) as Omit<PartyRow, 'first_seen' | 'last_seen'> | undefined;
+  if (!found) return null;
 
   const records: Party360['records'] = {};
   const ids = new Map<Dataset, Set<string>>();
@@ -69,6 +70,12 @@ export async function readParty360(db: Knex, partyKey: string, readable: readonl
   }
   // Known, but not in anything this caller may read: as good as unknown to them.
   if (readable.every((d) => (records[d]?.length ?? 0) === 0)) return null;
+  // Seen in what this caller may read: the dates of records it may not read are not told either.
+  const seen = await db.raw<{ rows: Array<{ first_seen: string; last_seen: string }> }>(
+    `select to_char(first_seen at time zone 'UTC', ${ISO}) as first_seen, to_char(last_seen at time zone 'UTC', ${ISO}) as last_seen from (${partySeenSql(readable.map((d) => READINGS[d].table), ':party_key')}) seen`,
+    { party_key: partyKey },
+  );
+  const party: PartyRow = { ...found, ...seen.rows[0] };
 
   const links: Party360['links'] = [];
   const linked = new Map<Dataset, Set<string>>();
