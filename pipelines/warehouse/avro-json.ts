@@ -1,5 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Type, types } from 'avsc';
+import { DateType, formatDays, TimestampMillisType } from '../../schemas/logical-types';
+import { Micros, micros } from './copy-binary';
 import { sha256 } from './core-rows';
 
 /**
@@ -16,7 +18,7 @@ import { sha256 } from './core-rows';
  *
  * @example
  *   const transcode = jsonTranscoder(type, 'case_id');
- *   const version = transcode(body);   // { id, sourceUpdatedAt, contentHash, json }
+ *   const version = transcode(body);   // { id, version, contentHash, json }
  */
 
 /** A record the transcoder cannot reproduce exactly: serialise it the slow way. */
@@ -24,24 +26,31 @@ export class NotTranscodable extends Error {}
 
 class Source {
   pos = 0;
-  constructor(readonly buf: Buffer) {}
+  buf: Buffer = EMPTY;
 
   /** Avro's zig-zag varint, as a safe integer. */
   long(): number {
     const buf = this.buf;
+    const b = buf[this.pos];
+    // One byte (-64..63) by integer arithmetic: most longs on the wire are enum indexes, union branches and lengths.
+    if (b < 0x80) {
+      this.pos++;
+      return (b >>> 1) ^ -(b & 1);
+    }
     let n = 0;
     let shift = 1;
-    let b: number;
+    let c: number;
     let bytes = 0;
     do {
       if (this.pos >= buf.length) throw new NotTranscodable('truncated varint');
-      b = buf[this.pos++];
-      n += (b & 0x7f) * shift;
+      c = buf[this.pos++];
+      n += (c & 0x7f) * shift;
       shift *= 128;
       if (++bytes > 8) throw new NotTranscodable('long beyond 2^53');
-    } while (b & 0x80);
+    } while (c & 0x80);
     if (n > Number.MAX_SAFE_INTEGER) throw new NotTranscodable('long beyond 2^53');
-    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+    // `& 1` reads the parity of any safe integer (ToInt32 keeps it); `%` of a double is a call into the runtime.
+    return n & 1 ? -(n + 1) / 2 : n / 2;
   }
 
   bytes(): [start: number, end: number] {
@@ -51,17 +60,51 @@ class Source {
     if (len < 0 || this.pos > this.buf.length) throw new NotTranscodable('truncated bytes');
     return [start, this.pos];
   }
+
+  /** Moves past a length-prefixed value (string, bytes). */
+  skipBytes(): void {
+    const len = this.long();
+    this.pos += len;
+    if (len < 0 || this.pos > this.buf.length) throw new NotTranscodable('truncated bytes');
+  }
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Where the transcoded records' JSON is written: one record after another in large blocks, each
+ * record's JSON a slice of its block rather than a buffer of its own. A record that outgrows the
+ * block moves, with what it has written so far, to a new one. A block is freed once no record of
+ * it is referenced; the sink drops a batch's records when the batch is applied.
+ */
 class Sink {
-  buf = Buffer.allocUnsafe(4096);
+  /** Below glibc's mmap threshold: freed blocks are reused, not mapped and faulted in afresh. */
+  private static readonly BLOCK = 64 * 1024;
+  buf = Buffer.allocUnsafeSlow(Sink.BLOCK);
   len = 0;
+  /** Where the record being written begins. */
+  start = 0;
+
+  /** Starts a record where the last one ended. */
+  begin(): void {
+    this.start = this.len;
+  }
+
+  /** The record written since `begin`. */
+  take(): Buffer {
+    const record = this.buf.subarray(this.start, this.len);
+    this.start = this.len;
+    return record;
+  }
 
   ensure(extra: number): void {
     if (this.len + extra <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + extra));
-    this.buf.copy(next, 0, 0, this.len);
+    const written = this.len - this.start;
+    const next = Buffer.allocUnsafeSlow(Math.max(Sink.BLOCK, 2 * (written + extra)));
+    this.buf.copy(next, 0, this.start, this.len);
     this.buf = next;
+    this.start = 0;
+    this.len = written;
   }
 
   ascii(text: string): void {
@@ -95,7 +138,11 @@ class Sink {
   }
 }
 
-type Emit = (src: Source, out: Sink) => void;
+/** How the transcoder reads one Avro type: written out as JSON, or only stepped over. */
+interface Codec {
+  emit: (src: Source, out: Sink) => void;
+  skip: (src: Source) => void;
+}
 
 const HEX = '0123456789abcdef';
 /** JSON.stringify's escape of each byte below 0x20, `"` and `\`. */
@@ -105,258 +152,411 @@ const ESCAPE: Array<string | null> = Array.from({ length: 0x80 }, (_, b) => {
   if (b >= 0x20) return null;
   return { 8: '\\b', 9: '\\t', 10: '\\n', 12: '\\f', 13: '\\r' }[b] ?? `\\u00${HEX[b >> 4]}${HEX[b & 15]}`;
 });
+/** Per byte: 1 where JSON escapes it, 2 beyond ASCII, 0 for a byte copied as it is. */
+const BYTE_CLASS = Uint8Array.from({ length: 256 }, (_, b) => (b >= 0x80 ? 2 : ESCAPE[b] === null ? 0 : 1));
 
 /**
  * An Avro string as a JSON string, byte for byte what JSON.stringify writes of the decoded text:
  * the ASCII bytes JSON escapes are escaped, everything else is copied. A string with a byte
  * beyond ASCII is checked to be valid UTF-8 (natively, by Node's `isUtf8`).
  */
-const emitString: Emit = (src, out) => {
-  const [start, end] = src.bytes();
+function emitString(src: Source, out: Sink): void {
+  const len = src.long();
+  const start = src.pos;
+  const end = start + len;
   const buf = src.buf;
+  if (len < 0 || end > buf.length) throw new NotTranscodable('truncated bytes');
+  src.pos = end;
   out.byte(0x22);
   let run = start;
-  let ascii = true;
+  let beyondAscii = false;
   for (let i = start; i < end; i++) {
-    const b = buf[i];
-    if (b >= 0x80) ascii = false;
-    else if (b < 0x20 || b === 0x22 || b === 0x5c) {
+    const kind = BYTE_CLASS[buf[i]];
+    if (kind === 0) continue;
+    if (kind === 2) beyondAscii = true;
+    else {
       out.from(buf, run, i);
-      out.ascii(ESCAPE[b]!);
+      out.ascii(ESCAPE[buf[i]]!);
       run = i + 1;
     }
   }
   // Decoding would have replaced an invalid sequence with U+FFFD: leave such a record to the decoder.
-  if (!ascii && !isUtf8(buf.subarray(start, end))) throw new NotTranscodable('a string that is not valid UTF-8');
+  if (beyondAscii && !isUtf8(new Uint8Array(buf.buffer, buf.byteOffset + start, len))) throw new NotTranscodable('a string that is not valid UTF-8');
   out.from(buf, run, end);
   out.byte(0x22);
+}
+
+const STRING: Codec = { emit: emitString, skip: (src) => src.skipBytes() };
+const NULL: Codec = { emit: (_src, out) => out.ascii('null'), skip: () => undefined };
+const BOOLEAN: Codec = { emit: (src, out) => out.ascii(src.buf[src.pos++] ? 'true' : 'false'), skip: (src) => void src.pos++ };
+const LONG: Codec = { emit: (src, out) => out.ascii(String(src.long())), skip: (src) => void src.long() };
+const DOUBLE: Codec = {
+  emit: (src, out) => {
+    if (src.pos + 8 > src.buf.length) throw new NotTranscodable('truncated double');
+    const value = src.buf.readDoubleLE(src.pos);
+    src.pos += 8;
+    out.ascii(JSON.stringify(value));
+  },
+  skip: (src) => void (src.pos += 8),
 };
 
-const emitNull: Emit = (_src, out) => out.ascii('null');
+const MS_PER_DAY = 86_400_000;
+/** The day numbers of 0000-01-01 and 9999-12-31: the years ISO writes with four digits, as `formatDays` and `formatMillis` do. */
+const FIRST_DAY = -719_528;
+const LAST_DAY = 2_932_896;
 
-/** What a top-level record's transcoding leaves beside its JSON: the skipped field's value and the captured fields' JSON texts. */
-interface RecordExtras {
-  /** Where the skipped field's value lies in `out`, right after the record's object; null without one. */
-  skipped: [number, number] | null;
-  captured: string[];
+/**
+ * The dates last written, as `formatDays` writes them, by day number modulo the cache's size
+ * (about three years without a collision): a batch's times fall on few days, so most are
+ * copied rather than computed.
+ */
+const DATE_SLOTS = 1024;
+const cachedDays = new Float64Array(DATE_SLOTS).fill(NaN);
+const cachedDates = Buffer.alloc(DATE_SLOTS * 10);
+
+/** `YYYY-MM-DD` of a day number between FIRST_DAY and LAST_DAY. */
+function writeDate(out: Sink, days: number): void {
+  const slot = days & (DATE_SLOTS - 1);
+  const at = slot * 10;
+  if (cachedDays[slot] !== days) {
+    cachedDates.write(formatDays(days), at, 10, 'latin1');
+    cachedDays[slot] = days;
+  }
+  out.from(cachedDates, at, at + 10);
+}
+
+/** Two decimal digits. */
+function digits2(buf: Buffer, at: number, n: number): void {
+  buf[at] = 0x30 + ((n / 10) | 0);
+  buf[at + 1] = 0x30 + (n % 10);
+}
+
+/** A `date` (days since 1970-01-01) as `formatDays` writes it, quoted; a year beyond four digits the logical type's own way. */
+function dateCodec(logical: types.LogicalType): Codec {
+  const generic = logicalCodec(logical);
+  return {
+    emit: (src, out) => {
+      const start = src.pos;
+      const days = src.long();
+      if (days < FIRST_DAY || days > LAST_DAY) {
+        src.pos = start;
+        return generic.emit(src, out);
+      }
+      out.byte(0x22);
+      writeDate(out, days);
+      out.byte(0x22);
+    },
+    skip: LONG.skip,
+  };
+}
+
+/** A `timestamp-millis` as `formatMillis` writes it (`2025-06-04T06:30:00.000Z`), quoted; a year beyond four digits the logical type's own way. */
+function timestampCodec(logical: types.LogicalType): Codec {
+  const generic = logicalCodec(logical);
+  return {
+    emit: (src, out) => {
+      const start = src.pos;
+      const ms = src.long();
+      const days = Math.floor(ms / MS_PER_DAY);
+      if (days < FIRST_DAY || days > LAST_DAY) {
+        src.pos = start;
+        return generic.emit(src, out);
+      }
+      out.byte(0x22);
+      writeDate(out, days);
+      let rest = ms - days * MS_PER_DAY;
+      const hour = (rest / 3_600_000) | 0;
+      rest -= hour * 3_600_000;
+      const minute = (rest / 60_000) | 0;
+      rest -= minute * 60_000;
+      const second = (rest / 1000) | 0;
+      const milli = rest - second * 1000;
+      out.ensure(15);
+      const buf = out.buf;
+      const at = out.len;
+      buf[at] = 0x54; // T
+      digits2(buf, at + 1, hour);
+      buf[at + 3] = 0x3a;
+      digits2(buf, at + 4, minute);
+      buf[at + 6] = 0x3a;
+      digits2(buf, at + 7, second);
+      buf[at + 9] = 0x2e;
+      buf[at + 10] = 0x30 + ((milli / 100) | 0);
+      digits2(buf, at + 11, milli % 100);
+      buf[at + 13] = 0x5a; // Z
+      buf[at + 14] = 0x22;
+      out.len = at + 15;
+    },
+    skip: LONG.skip,
+  };
+}
+
+/** Any other logical type: its underlying value read as avsc reads it, converted by the type, written as a JSON string. */
+function logicalCodec(logical: types.LogicalType): Codec {
+  const type = logical as unknown as { _fromValue(value: unknown): unknown; underlyingType: Type };
+  const underlying = type.underlyingType;
+  let read: (src: Source) => unknown;
+  let skip: (src: Source) => void;
+  switch (underlying.typeName) {
+    case 'int':
+    case 'long':
+      read = (src) => src.long();
+      skip = LONG.skip;
+      break;
+    case 'bytes':
+      read = (src) => {
+        const [start, end] = src.bytes();
+        return src.buf.subarray(start, end);
+      };
+      skip = STRING.skip;
+      break;
+    default:
+      throw new NotTranscodable(`no transcoding of a logical type over ${underlying.typeName}`);
+  }
+  return {
+    emit: (src, out) => {
+      const value = type._fromValue(read(src));
+      if (typeof value !== 'string') throw new NotTranscodable('a logical value that is not a string');
+      out.ascii(JSON.stringify(value));
+    },
+    skip,
+  };
 }
 
 /**
- * A record: its fields decoded in the writer's order, written out in key order. `skip` leaves
- * a field out of the object (its value is kept right after it); `capture` names fields whose
- * JSON text is returned as well.
+ * A record. Its fields come in the writer's order, its JSON object in key order: `locate` steps
+ * over the fields once, noting where each begins, and `object` then writes each in key order
+ * straight from where it begins, so every value is written once, where it belongs.
  */
-function recordEmitter(type: types.RecordType, skip?: string, capture: readonly string[] = []) {
-  const fields = type.fields.map((f) => ({ name: f.name, emit: emitterOf(f.type), key: `${JSON.stringify(f.name)}:` }));
-  const order = fields.map((_, i) => i).sort((a, b) => (fields[a].name < fields[b].name ? -1 : fields[a].name > fields[b].name ? 1 : 0));
-  const skipIndex = skip === undefined ? -1 : fields.findIndex((f) => f.name === skip);
-  const captureIndexes = capture.map((name) => fields.findIndex((f) => f.name === name));
-  if (captureIndexes.some((i) => i < 0)) throw new NotTranscodable(`the record has no field ${capture.join(' or ')}`);
-  const starts = new Array<number>(fields.length);
-  const ends = new Array<number>(fields.length);
-  const write = (src: Source, out: Sink): RecordExtras => {
-    // The values in the writer's order first, then the object in key order after them, which
-    // is then moved to where the values began.
-    const base = out.len;
+class RecordCodec implements Codec {
+  /** Each field's name, codec and key as written after another member: `,"name":` (the first member without its comma). */
+  readonly fields: ReadonlyArray<{ name: string; key: Buffer; codec: Codec }>;
+  /** Where each field begins in the source, as the last `locate` found it. */
+  readonly starts: number[];
+  private readonly order: number[];
+
+  constructor(type: types.RecordType) {
+    this.fields = type.fields.map((f) => ({ name: f.name, key: Buffer.from(`,${JSON.stringify(f.name)}:`), codec: codecOf(f.type) }));
+    this.order = this.fields.map((_, i) => i).sort((a, b) => (this.fields[a].name < this.fields[b].name ? -1 : this.fields[a].name > this.fields[b].name ? 1 : 0));
+    this.starts = new Array<number>(this.fields.length).fill(0);
+  }
+
+  readonly skip = (src: Source): void => {
+    for (const field of this.fields) field.codec.skip(src);
+  };
+
+  /** Steps over the record from `src.pos`, noting where each field begins. */
+  locate(src: Source): void {
+    const { fields, starts } = this;
     for (let i = 0; i < fields.length; i++) {
-      starts[i] = out.len;
-      fields[i].emit(src, out);
-      ends[i] = out.len;
+      starts[i] = src.pos;
+      fields[i].codec.skip(src);
     }
-    const captured: string[] = [];
-    for (const i of captureIndexes) captured.push(out.buf.toString('utf8', starts[i], ends[i]));
-    const skippedValue = skipIndex >= 0 ? Buffer.from(out.buf.subarray(starts[skipIndex], ends[skipIndex])) : null;
-    const objectStart = out.len;
+  }
+
+  /** The located record as a JSON object in key order, the field at index `leave` left out (-1: none). Leaves `src.pos` anywhere. */
+  object(src: Source, out: Sink, leave: number): void {
+    const { fields, starts, order } = this;
     out.byte(0x7b);
     let first = true;
-    for (const i of order) {
-      if (i === skipIndex) continue;
-      if (!first) out.byte(0x2c);
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k];
+      if (i === leave) continue;
+      const key = fields[i].key;
+      out.from(key, first ? 1 : 0, key.length);
       first = false;
-      out.ascii(fields[i].key);
-      out.from(out.buf, starts[i], ends[i]);
+      src.pos = starts[i];
+      fields[i].codec.emit(src, out);
     }
     out.byte(0x7d);
-    out.buf.copyWithin(base, objectStart, out.len);
-    out.len = base + (out.len - objectStart);
-    if (!skippedValue) return { skipped: null, captured };
-    const at = out.len;
-    out.from(skippedValue, 0, skippedValue.length);
-    return { skipped: [at, out.len], captured };
+  }
+
+  readonly emit = (src: Source, out: Sink): void => {
+    this.locate(src);
+    const end = src.pos;
+    this.object(src, out, -1);
+    src.pos = end;
   };
-  return { emit: ((src, out) => void write(src, out)) as Emit, write };
 }
 
-/** The record types whose emitters are being built. */
+/** The record types whose codecs are being built. */
 const building = new Set<Type>();
 
-function emitterOf(type: Type): Emit {
-  if (type instanceof types.LogicalType) {
-    const logical = type as unknown as { _fromValue(value: unknown): unknown; underlyingType: Type };
-    const underlying = logical.underlyingType;
-    const read = readerOf(underlying);
-    return (src, out) => {
-      const value = logical._fromValue(read(src));
-      if (typeof value !== 'string') throw new NotTranscodable('a logical value that is not a string');
-      out.ascii(JSON.stringify(value));
-    };
-  }
+function codecOf(type: Type): Codec {
+  if (type instanceof TimestampMillisType) return timestampCodec(type);
+  if (type instanceof DateType) return dateCodec(type);
+  if (type instanceof types.LogicalType) return logicalCodec(type);
   switch (type.typeName) {
     case 'null':
-      return emitNull;
+      return NULL;
     case 'boolean':
-      return (src, out) => out.ascii(src.buf[src.pos++] ? 'true' : 'false');
+      return BOOLEAN;
     case 'int':
     case 'long':
-      return (src, out) => out.ascii(String(src.long()));
+      return LONG;
     case 'double':
-      return (src, out) => {
-        if (src.pos + 8 > src.buf.length) throw new NotTranscodable('truncated double');
-        const value = src.buf.readDoubleLE(src.pos);
-        src.pos += 8;
-        out.ascii(JSON.stringify(value));
-      };
+      return DOUBLE;
     case 'string':
-      return emitString;
+      return STRING;
     case 'enum': {
       const symbols = (type as types.EnumType).symbols.map((s) => JSON.stringify(s));
-      return (src, out) => {
-        const symbol = symbols[src.long()];
-        if (symbol === undefined) throw new NotTranscodable('enum index out of range');
-        out.ascii(symbol);
+      return {
+        emit: (src, out) => {
+          const symbol = symbols[src.long()];
+          if (symbol === undefined) throw new NotTranscodable('enum index out of range');
+          out.ascii(symbol);
+        },
+        skip: LONG.skip,
       };
     }
-    case 'array': {
-      const items = emitterOf((type as types.ArrayType).itemsType);
-      return (src, out) => {
-        out.byte(0x5b);
-        let first = true;
-        for (let count = src.long(); count !== 0; count = src.long()) {
-          if (count < 0) {
-            count = -count;
-            src.long(); // the block's size in bytes
-          }
-          for (let k = 0; k < count; k++) {
-            if (!first) out.byte(0x2c);
-            first = false;
-            items(src, out);
-          }
-        }
-        out.byte(0x5d);
-      };
-    }
+    case 'array':
+      return arrayCodec(codecOf((type as types.ArrayType).itemsType));
     case 'record': {
       // A record that contains itself would be built forever: leave such schemas to the decoder.
       if (building.has(type)) throw new NotTranscodable(`recursive record ${type.name}`);
       building.add(type);
       try {
-        return recordEmitter(type as types.RecordType).emit;
+        return new RecordCodec(type as types.RecordType);
       } finally {
         building.delete(type);
       }
     }
     case 'union:unwrapped': {
-      const branches = (type as types.UnwrappedUnionType).types.map(emitterOf);
-      return (src, out) => {
-        const branch = branches[src.long()];
-        if (!branch) throw new NotTranscodable('union index out of range');
-        branch(src, out);
+      const branches = (type as types.UnwrappedUnionType).types.map(codecOf);
+      const nullable = branches.length === 2 ? branches.indexOf(NULL) : -1;
+      if (nullable >= 0) {
+        // Most unions are a field that may be null: read without looking the branch up.
+        const value = branches[1 - nullable];
+        const valueIndex = 1 - nullable;
+        return {
+          emit: (src, out) => {
+            const index = src.long();
+            if (index === valueIndex) value.emit(src, out);
+            else if (index === nullable) out.ascii('null');
+            else throw new NotTranscodable('union index out of range');
+          },
+          skip: (src) => {
+            const index = src.long();
+            if (index === valueIndex) value.skip(src);
+            else if (index !== nullable) throw new NotTranscodable('union index out of range');
+          },
+        };
+      }
+      const branch = (src: Source): Codec => {
+        const codec = branches[src.long()];
+        if (!codec) throw new NotTranscodable('union index out of range');
+        return codec;
       };
+      return { emit: (src, out) => branch(src).emit(src, out), skip: (src) => branch(src).skip(src) };
     }
     default:
       throw new NotTranscodable(`no transcoding of Avro ${type.typeName}`);
   }
 }
 
-/** The underlying value of a logical type, read as avsc reads it. */
-function readerOf(type: Type): (src: Source) => unknown {
-  switch (type.typeName) {
-    case 'int':
-    case 'long':
-      return (src) => src.long();
-    case 'bytes':
-      return (src) => {
-        const [start, end] = src.bytes();
-        return src.buf.subarray(start, end);
-      };
-    default:
-      throw new NotTranscodable(`no transcoding of a logical type over ${type.typeName}`);
-  }
+/** An array: blocks of items, each block's count first (negative: followed by the block's size in bytes). */
+function arrayCodec(items: Codec): Codec {
+  return {
+    emit: (src, out) => {
+      out.byte(0x5b);
+      let first = true;
+      for (let count = src.long(); count !== 0; count = src.long()) {
+        if (count < 0) {
+          count = -count;
+          src.long(); // the block's size in bytes
+        }
+        for (let k = 0; k < count; k++) {
+          if (!first) out.byte(0x2c);
+          first = false;
+          items.emit(src, out);
+        }
+      }
+      out.byte(0x5d);
+    },
+    skip: (src) => {
+      for (let count = src.long(); count !== 0; count = src.long()) {
+        if (count < 0) {
+          const size = src.long();
+          src.pos += size;
+          if (size < 0 || src.pos > src.buf.length) throw new NotTranscodable('truncated array block');
+          continue;
+        }
+        for (let k = 0; k < count; k++) items.skip(src);
+      }
+    },
+  };
 }
 
 /** A version of a record as the warehouse stages it, transcoded from its Avro body. */
 export interface TranscodedVersion {
   id: string;
-  sourceUpdatedAt: string;
+  /** Its `source_updated_at`, in microseconds since PostgreSQL's epoch. */
+  version: Micros;
   contentHash: string;
   /** The stored JSON (lineage first, then the hashed text's members), UTF-8. */
   json: Buffer;
 }
 
 /**
- * The transcoder of one writer schema, or null when the schema has a type it does not handle.
- * `idField` and `source_updated_at` are also returned as text, for the staging table's own columns.
+ * The transcoder of one writer schema, or null when the schema has a type it does not handle,
+ * or its id is not a string or its `source_updated_at` not a timestamp-millis: those two are
+ * also returned on their own, for the staging table's columns.
  */
 export function jsonTranscoder(type: Type, idField: string): ((body: Buffer) => TranscodedVersion) | null {
   if (!(type instanceof types.RecordType)) return null;
-  let record: ReturnType<typeof recordEmitter>;
+  let record: RecordCodec;
   building.add(type);
   try {
-    record = recordEmitter(type, 'lineage', [idField, 'source_updated_at']);
+    record = new RecordCodec(type);
   } catch (err) {
     if (err instanceof NotTranscodable) return null;
     throw err;
   } finally {
     building.delete(type);
   }
-  // One output buffer per transcoder, reused; each record's JSON is then copied into the arena.
+  const fieldTypes = type.fields.map((f) => f.type);
+  const names = type.fields.map((f) => f.name);
+  const idIndex = names.indexOf(idField);
+  const versionIndex = names.indexOf('source_updated_at');
+  if (idIndex < 0 || fieldTypes[idIndex].typeName !== 'string' || versionIndex < 0 || !(fieldTypes[versionIndex] instanceof TimestampMillisType)) return null;
+  const lineageIndex = names.indexOf('lineage');
+  // One source per transcoder, reused; the records' JSON goes one after another into the sink's blocks.
+  const src = new Source();
   const out = new Sink();
-  const arena = new Arena();
   return (body) => {
-    const src = new Source(body);
-    out.len = 0;
-    const { skipped, captured } = record.write(src, out);
+    src.buf = body;
+    src.pos = 0;
+    record.locate(src);
     if (src.pos !== body.length) throw new NotTranscodable('trailing bytes');
-    const objectEnd = skipped ? skipped[0] : out.len;
-    const hashed = out.buf.subarray(0, objectEnd);
-    const contentHash = sha256(hashed);
-    let json: Buffer;
-    if (!skipped) json = arena.join(hashed);
-    else {
-      const lineage = out.buf.subarray(skipped[0], skipped[1]);
-      json = objectEnd === 2 ? arena.join(LINEAGE_KEY, lineage, CLOSE) : arena.join(LINEAGE_KEY, lineage, COMMA, hashed.subarray(1));
+    out.begin();
+    // The stored JSON is `{"lineage":…,` and then the hashed object's members: the lineage is
+    // written first, then the object from its `{`, which is hashed and then turned into that `,`.
+    if (lineageIndex >= 0) {
+      out.ascii('{"lineage":');
+      src.pos = record.starts[lineageIndex];
+      record.fields[lineageIndex].codec.emit(src, out);
     }
-    const id = JSON.parse(captured[0]) as unknown;
-    const version = JSON.parse(captured[1]) as unknown;
-    if (typeof id !== 'string' || typeof version !== 'string') throw new NotTranscodable('an id or source_updated_at that is not text');
-    return { id, sourceUpdatedAt: version, contentHash, json };
+    const object = out.len - out.start; // from the record's start: the sink may move it to another block
+    record.object(src, out, lineageIndex);
+    const objectStart = out.start + object;
+    const contentHash = sha256(out.buf.subarray(objectStart, out.len));
+    if (lineageIndex >= 0) {
+      if (out.len - objectStart === 2) {
+        out.buf[objectStart] = 0x7d; // nothing besides the lineage: `{"lineage":…}`
+        out.len = objectStart + 1;
+      } else out.buf[objectStart] = 0x2c;
+    }
+    const json = out.take();
+    // Both already written above, so known to be well formed: valid UTF-8, a time with a four-digit year or one beyond.
+    src.pos = record.starts[idIndex];
+    const idLength = src.long();
+    const id = body.toString('utf8', src.pos, src.pos + idLength);
+    src.pos = record.starts[versionIndex];
+    const ms = src.long();
+    const days = Math.floor(ms / MS_PER_DAY);
+    // Beyond four-digit years the text path decides (it refuses them).
+    if (days < FIRST_DAY || days > LAST_DAY) throw new NotTranscodable('a source_updated_at beyond four-digit years');
+    src.buf = EMPTY;
+    return { id, version: micros(ms), contentHash, json };
   };
 }
-
-/**
- * Where the transcoded records' JSON is kept: slices of large blocks, not a buffer per record.
- * A block is freed once no record of it is referenced; the sink drops a batch's records when
- * the batch is applied.
- */
-class Arena {
-  /** Below glibc's mmap threshold: freed blocks are reused, not mapped and faulted in afresh. */
-  private static readonly BLOCK = 64 * 1024;
-  private block = Buffer.allocUnsafeSlow(0);
-  private used = 0;
-
-  join(...parts: Buffer[]): Buffer {
-    let size = 0;
-    for (const part of parts) size += part.length;
-    if (this.used + size > this.block.length) {
-      this.block = Buffer.allocUnsafeSlow(Math.max(Arena.BLOCK, size));
-      this.used = 0;
-    }
-    const start = this.used;
-    for (const part of parts) this.used += part.copy(this.block, this.used);
-    return this.block.subarray(start, this.used);
-  }
-}
-
-const LINEAGE_KEY = Buffer.from('{"lineage":');
-const COMMA = Buffer.from(',');
-const CLOSE = Buffer.from('}');

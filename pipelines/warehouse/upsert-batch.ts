@@ -137,27 +137,27 @@ export function statementFor(table: CoreTable, target: WarehouseTarget = LIVE_TA
 const CHUNK_BYTES = 60 * 1024;
 
 /**
- * A version as the staging table takes it: its id and source version as text, its content hash
- * and its stored JSON, as text or as UTF-8 bytes (the sink transcodes Avro straight to bytes).
+ * A version as the staging table takes it: its id, its source version (`source_updated_at` in
+ * microseconds since PostgreSQL's epoch, see `isoMicros`), its content hash and its stored JSON,
+ * as text or as UTF-8 bytes (the sink transcodes Avro straight to bytes).
  */
 export interface StagedVersion {
   id: string;
-  sourceUpdatedAt: string | null;
+  version: Micros | null;
   contentHash: string;
   json: string | Buffer;
 }
 
-/** The staged version of a decoded record. */
+/** The staged version of a decoded record. Throws a RangeError for a source version that is not an ISO time with an offset. */
 export function stagedVersion(table: CoreTable, record: Record<string, unknown>): StagedVersion {
   const { contentHash, json } = versionText(record);
   const version = record.source_updated_at;
-  return { id: String(record[table.idColumn]), sourceUpdatedAt: version === null || version === undefined ? null : String(version), contentHash, json };
+  return { id: String(record[table.idColumn]), version: version === null || version === undefined ? null : isoMicros(String(version)), contentHash, json };
 }
 
-/** A distinct version of a batch as staged: the index of its first copy, its source version in microseconds, whether it is its id's newest. */
+/** A distinct version of a batch as staged: the index of its first copy, whether it is its id's newest. */
 interface StagedRow {
   first: number;
-  version: Micros | null;
   newest: boolean;
 }
 
@@ -177,12 +177,12 @@ function stagedRows(versions: ReadonlyArray<StagedVersion>): StagedRow[] {
     let seen = byVersion.get(v.contentHash);
     if (seen) seen.last = i;
     else {
-      seen = { row: { first: i, version: v.sourceUpdatedAt === null ? null : isoMicros(v.sourceUpdatedAt), newest: false }, last: i };
+      seen = { row: { first: i, newest: false }, last: i };
       byVersion.set(v.contentHash, seen);
       rows.push(seen.row);
     }
     const best = newest.get(v.id);
-    if (!best || newer(seen.row.version, best.row.version, seen.last, best.last)) newest.set(v.id, seen);
+    if (!best || newer(v.version, versions[best.row.first].version, seen.last, best.last)) newest.set(v.id, seen);
   }
   for (const { row } of newest.values()) row.newest = true;
   return rows;
@@ -209,12 +209,12 @@ export function* stagingChunks(versions: ReadonlyArray<StagedVersion>, recordedA
   rows.header();
   const staged = stagedRows(versions);
   for (let n = 0; n < staged.length; n++) {
-    const { first, version, newest } = staged[n];
+    const { first, newest } = staged[n];
     const v = versions[first];
     rows.row(STAGED_COLUMNS.length);
     rows.text(v.id);
-    if (version === null) rows.null();
-    else rows.timestamptz(version);
+    if (v.version === null) rows.null();
+    else rows.timestamptz(v.version);
     rows.text(v.contentHash);
     const at = recordedAt?.[first] ?? null;
     if (at === null) rows.null();

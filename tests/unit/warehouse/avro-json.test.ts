@@ -76,6 +76,41 @@ describe('Avro straight to the warehouse JSON', () => {
     expect(fast.json.startsWith('{"lineage":{')).toBe(true);
   });
 
+  it('writes times and dates as the logical types do, before 1970, on leap days and at the ends of four-digit years and beyond', () => {
+    const times = ['1969-12-31T23:59:59.999Z', '1900-02-28T12:00:00.001Z', '2024-02-29T23:59:59.000Z', '0000-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z'].map(Date.parse);
+    // Years ISO writes with six digits and a sign, which the logical type writes by way of Date.
+    times.push(Date.UTC(10000, 0, 1), Date.UTC(-1, 11, 31, 23, 59, 59, 999));
+    const days = ['1969-12-31', '1900-03-01', '2000-02-29', '0000-01-01', '9999-12-31'];
+    for (const ms of times) {
+      const { fast, slow } = both('hotline-ticket', { ...HOTLINE_TICKET, received_at: ms, due_at: ms });
+      expect(fast).toEqual(slow);
+      expect(JSON.parse(fast.json).received_at).toBe(new Date(ms).toISOString());
+    }
+    for (const day of days) {
+      const { fast, slow } = both('enforcement-case', { ...ENFORCEMENT_CASE, occurred_on: day, decided_on: day });
+      expect(fast).toEqual(slow);
+      expect(JSON.parse(fast.json).decided_on).toBe(day);
+    }
+  });
+
+  it('refuses a body cut short or a union branch out of range, rather than writing something else', () => {
+    const type = avroType('supervision-record');
+    const transcode = jsonTranscoder(type, 'record_id')!;
+    const body = type.toBuffer(SUPERVISION_RECORD);
+    for (let cut = 0; cut < body.length; cut++) expect(() => transcode(body.subarray(0, cut))).toThrow(NotTranscodable);
+    // `party` is a union of null and a record: its branch index is the first byte after the fields before it.
+    const record = { ...(type.fromBuffer(body) as Rec), party: null };
+    const fields = (type.schema({ exportAttrs: true }) as { fields: Array<{ name: string }> }).fields;
+    const before = Type.forSchema({ type: 'record', name: 'Before', fields: fields.slice(0, fields.findIndex((f) => f.name === 'party')) } as never, { logicalTypes: LOGICAL_TYPES });
+    const partyBranch = before.toBuffer(record).length;
+    const good = type.toBuffer(record);
+    expect(good[partyBranch]).toBe(0);
+    expect(JSON.parse(transcode(good).json.toString()).party).toBeNull();
+    const bad = Buffer.from(good);
+    bad[partyBranch] = 4; // branch 2, in zig-zag
+    expect(() => transcode(bad)).toThrow(NotTranscodable);
+  });
+
   it('refuses a string that is not valid UTF-8, which decoding would have altered', () => {
     const type = avroType('hotline-ticket');
     const body = type.toBuffer({ ...HOTLINE_TICKET, title: 'ab' });
