@@ -41,6 +41,14 @@ const firstLearned = (w: WarehouseTarget, table: string, id: string, alias: stri
   `(select min(h.recorded_at) from ${qualified(w.core, `${table}_history`)} h where h.${id} = ${alias}.${id})`;
 
 /**
+ * `from <touched> cross join lateral (<lookup> offset 0)`: the touched rows drive, and each
+ * looks its partners up through an index. `offset 0` keeps the planner from flattening the
+ * lookup into a join it may turn around: on a large table with statistics that lag the
+ * load, it chose a sequential scan of the whole other table for a handful of touched rows.
+ */
+const lookup = (sql: string) => `cross join lateral (${sql} offset 0)`;
+
+/**
  * The parties of the touched records, newest facts first; a party without code or ID hash is low
  * confidence. Written only where the batch brings a party that is new or facts that change it:
  * most touched records name a party the warehouse already holds as they say it, and rewriting
@@ -60,11 +68,12 @@ export function partiesSql(table: CoreTable, ids: readonly string[], target: War
        select distinct on (r.party_key) r.party_key, r.${p}_kind as kind, r.${p}_name as name, r.${p}_uscc as uscc, r.${p}_id_hash as id_hash,
               r.${p}_id_masked as id_masked, r.${p}_region_code as region_code,
               case when r.${p}_uscc is not null or r.${p}_id_hash is not null then 'high' else 'low' end as confidence
-       from ${qualified(target.core, table.table)} r
-       where r.${id} = any(${textArrayLiteral(ids)}) and r.party_key is not null
+       from unnest(${textArrayLiteral(ids)}::text[]) as k(id)
+       ${lookup(`select r.* from ${qualified(target.core, table.table)} r where r.${id} = k.id`)} r
+       where r.party_key is not null
        order by r.party_key, r.source_updated_at desc
      ) n
-     left join ${party} cur on cur.party_key = n.party_key
+     left join lateral (select cur.* from ${party} cur where cur.party_key = n.party_key offset 0) cur on true
      where cur.party_key is null or ${partyChanges('n', 'cur')}
      order by n.party_key
      on conflict (party_key) do update set
@@ -91,7 +100,9 @@ const partyChanges = (incoming: string, cur: string) =>
  *
  * A pair found by two branches keeps one `via`, the same whatever the order of arrival:
  * decision_no before case_id, cited before party. Pairs already linked are set aside before
- * their date is looked up in history: most pairs a batch finds are old ones.
+ * their date is looked up in history: most pairs a batch finds are old ones. Each pair is
+ * looked up by the link table's key (`offset 0` keeps it a probe per pair, not a join that
+ * reads and sorts the whole link table every batch).
  */
 type Side = readonly [column: string, table: string];
 type Branch = (w: WarehouseTarget) => string;
@@ -111,16 +122,8 @@ const insertLinks = (w: WarehouseTarget, table: string, a: Side, b: Side, branch
     select distinct on (${a[0]}, ${b[0]}) * from (${branches.map((branch) => branch(w)).join('\n      union\n')}
     ) found order by ${a[0]}, ${b[0]}, via ${viaOrder}
   ) pair
-  where not exists (select from ${qualified(w.link, table)} l where l.${a[0]} = pair.${a[0]} and l.${b[0]} = pair.${b[0]})
+  where not exists (select from ${qualified(w.link, table)} l where l.${a[0]} = pair.${a[0]} and l.${b[0]} = pair.${b[0]} offset 0)
   on conflict do nothing`;
-
-/**
- * `from <touched> cross join lateral (<lookup> offset 0)`: the touched rows drive, and each
- * looks its partners up through an index. `offset 0` keeps the planner from flattening the
- * lookup into a join it may turn around: on a large table with statistics that lag the
- * load, it chose a sequential scan of the whole other table for a handful of touched rows.
- */
-const lookup = (sql: string) => `cross join lateral (${sql} offset 0)`;
 
 // A supervision record that cites a case by its decision number or its case id.
 const CASE_SUPERVISION_FROM_CASES = (w: WarehouseTarget) =>
