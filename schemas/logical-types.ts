@@ -21,7 +21,9 @@ import { ValidationError } from '../lib/errors';
  *   type.fromBuffer(type.toBuffer({ fine_amount: '50000.00', decided_on: '2025-06-04' }));
  */
 
-const MS_PER_DAY = 86_400_000;
+export const MS_PER_DAY = 86_400_000;
+/** The day numbers (since 1970-01-01) of 0000-01-01 and 9999-12-31: the years ISO 8601 writes with four digits. */
+export const FOUR_DIGIT_YEAR_DAYS: readonly [first: number, last: number] = [-719_528, 2_932_896];
 const INT_MIN = -(2 ** 31);
 const INT_MAX = 2 ** 31 - 1;
 

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { Type, types } from 'avsc';
-import { DateType, formatDays, TimestampMillisType } from '../../schemas/logical-types';
+import { DateType, formatDays, FOUR_DIGIT_YEAR_DAYS, MS_PER_DAY, TimestampMillisType } from '../../schemas/logical-types';
 import { Micros, micros } from './copy-binary';
 import { sha256 } from './core-rows';
 
@@ -53,19 +53,13 @@ class Source {
     return n & 1 ? -(n + 1) / 2 : n / 2;
   }
 
-  bytes(): [start: number, end: number] {
+  /** Moves past a length-prefixed value (string, bytes); returns where its content begins (it ends at `pos`). */
+  skipBytes(): number {
     const len = this.long();
     const start = this.pos;
     this.pos += len;
     if (len < 0 || this.pos > this.buf.length) throw new NotTranscodable('truncated bytes');
-    return [start, this.pos];
-  }
-
-  /** Moves past a length-prefixed value (string, bytes). */
-  skipBytes(): void {
-    const len = this.long();
-    this.pos += len;
-    if (len < 0 || this.pos > this.buf.length) throw new NotTranscodable('truncated bytes');
+    return start;
   }
 }
 
@@ -161,12 +155,9 @@ const BYTE_CLASS = Uint8Array.from({ length: 256 }, (_, b) => (b >= 0x80 ? 2 : E
  * beyond ASCII is checked to be valid UTF-8 (natively, by Node's `isUtf8`).
  */
 function emitString(src: Source, out: Sink): void {
-  const len = src.long();
-  const start = src.pos;
-  const end = start + len;
+  const start = src.skipBytes();
+  const end = src.pos;
   const buf = src.buf;
-  if (len < 0 || end > buf.length) throw new NotTranscodable('truncated bytes');
-  src.pos = end;
   out.byte(0x22);
   let run = start;
   let beyondAscii = false;
@@ -181,7 +172,7 @@ function emitString(src: Source, out: Sink): void {
     }
   }
   // Decoding would have replaced an invalid sequence with U+FFFD: leave such a record to the decoder.
-  if (beyondAscii && !isUtf8(new Uint8Array(buf.buffer, buf.byteOffset + start, len))) throw new NotTranscodable('a string that is not valid UTF-8');
+  if (beyondAscii && !isUtf8(new Uint8Array(buf.buffer, buf.byteOffset + start, end - start))) throw new NotTranscodable('a string that is not valid UTF-8');
   out.from(buf, run, end);
   out.byte(0x22);
 }
@@ -200,10 +191,8 @@ const DOUBLE: Codec = {
   skip: (src) => void (src.pos += 8),
 };
 
-const MS_PER_DAY = 86_400_000;
-/** The day numbers of 0000-01-01 and 9999-12-31: the years ISO writes with four digits, as `formatDays` and `formatMillis` do. */
-const FIRST_DAY = -719_528;
-const LAST_DAY = 2_932_896;
+/** Whether a day number falls in a year ISO writes with four digits: the times and dates written here, the rest left to the logical types. */
+const fourDigitYear = (days: number) => days >= FOUR_DIGIT_YEAR_DAYS[0] && days <= FOUR_DIGIT_YEAR_DAYS[1];
 
 /**
  * The dates last written, as `formatDays` writes them, by day number modulo the cache's size
@@ -214,7 +203,7 @@ const DATE_SLOTS = 1024;
 const cachedDays = new Float64Array(DATE_SLOTS).fill(NaN);
 const cachedDates = Buffer.alloc(DATE_SLOTS * 10);
 
-/** `YYYY-MM-DD` of a day number between FIRST_DAY and LAST_DAY. */
+/** `YYYY-MM-DD` of a day number within `FOUR_DIGIT_YEAR_DAYS`. */
 function writeDate(out: Sink, days: number): void {
   const slot = days & (DATE_SLOTS - 1);
   const at = slot * 10;
@@ -238,7 +227,7 @@ function dateCodec(logical: types.LogicalType): Codec {
     emit: (src, out) => {
       const start = src.pos;
       const days = src.long();
-      if (days < FIRST_DAY || days > LAST_DAY) {
+      if (!fourDigitYear(days)) {
         src.pos = start;
         return generic.emit(src, out);
       }
@@ -258,7 +247,7 @@ function timestampCodec(logical: types.LogicalType): Codec {
       const start = src.pos;
       const ms = src.long();
       const days = Math.floor(ms / MS_PER_DAY);
-      if (days < FIRST_DAY || days > LAST_DAY) {
+      if (!fourDigitYear(days)) {
         src.pos = start;
         return generic.emit(src, out);
       }
@@ -305,8 +294,8 @@ function logicalCodec(logical: types.LogicalType): Codec {
       break;
     case 'bytes':
       read = (src) => {
-        const [start, end] = src.bytes();
-        return src.buf.subarray(start, end);
+        const start = src.skipBytes();
+        return src.buf.subarray(start, src.pos);
       };
       skip = STRING.skip;
       break;
@@ -465,6 +454,7 @@ function arrayCodec(items: Codec): Codec {
           count = -count;
           src.long(); // the block's size in bytes
         }
+        if (count > src.buf.length - src.pos) throw new NotTranscodable('an array block longer than the body');
         for (let k = 0; k < count; k++) {
           if (!first) out.byte(0x2c);
           first = false;
@@ -481,6 +471,7 @@ function arrayCodec(items: Codec): Codec {
           if (size < 0 || src.pos > src.buf.length) throw new NotTranscodable('truncated array block');
           continue;
         }
+        if (count > src.buf.length - src.pos) throw new NotTranscodable('an array block longer than the body');
         for (let k = 0; k < count; k++) items.skip(src);
       }
     },
@@ -524,6 +515,14 @@ export function jsonTranscoder(type: Type, idField: string): ((body: Buffer) => 
   const src = new Source();
   const out = new Sink();
   return (body) => {
+    try {
+      return transcode(body);
+    } finally {
+      src.buf = EMPTY; // not kept alive by the transcoder: the body is a slice of a whole fetch
+    }
+  };
+
+  function transcode(body: Buffer): TranscodedVersion {
     src.buf = body;
     src.pos = 0;
     record.locate(src);
@@ -555,8 +554,7 @@ export function jsonTranscoder(type: Type, idField: string): ((body: Buffer) => 
     const ms = src.long();
     const days = Math.floor(ms / MS_PER_DAY);
     // Beyond four-digit years the text path decides (it refuses them).
-    if (days < FIRST_DAY || days > LAST_DAY) throw new NotTranscodable('a source_updated_at beyond four-digit years');
-    src.buf = EMPTY;
+    if (!fourDigitYear(days)) throw new NotTranscodable('a source_updated_at beyond four-digit years');
     return { id, version: micros(ms), contentHash, json };
-  };
+  }
 }

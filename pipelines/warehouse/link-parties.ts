@@ -76,19 +76,24 @@ export function partiesSql(table: CoreTable, ids: readonly string[], target: War
      left join lateral (select cur.* from ${party} cur where cur.party_key = n.party_key offset 0) cur on true
      where cur.party_key is null or ${partyChanges('n', 'cur')}
      order by n.party_key
-     on conflict (party_key) do update set
-       kind = case when excluded.kind = 'UNKNOWN' then cur.kind else excluded.kind end,
-       name = coalesce(excluded.name, cur.name), id_masked = coalesce(excluded.id_masked, cur.id_masked),
-       region_code = coalesce(excluded.region_code, cur.region_code)
+     on conflict (party_key) do update set ${FACTS.map(([column, has]) => `${column} = case when ${has('excluded')} then excluded.${column} else cur.${column} end`).join(', ')}
      where ${partyChanges('excluded', 'cur')}`;
 }
 
-/** Whether the facts of `incoming` change party row `cur` as the upsert sets them: a known kind, a name, a masked ID or a region that differs. */
+/**
+ * The facts a record brings to its party's row, each with when a record has it: a known kind, a
+ * name, a masked ID, a region. A fact the record lacks leaves the row's as it is.
+ */
+const FACTS: ReadonlyArray<readonly [column: string, has: (row: string) => string]> = [
+  ['kind', (row) => `${row}.kind <> 'UNKNOWN'`],
+  ['name', (row) => `${row}.name is not null`],
+  ['id_masked', (row) => `${row}.id_masked is not null`],
+  ['region_code', (row) => `${row}.region_code is not null`],
+];
+
+/** Whether the facts of `incoming` change party row `cur` as the upsert sets them. */
 const partyChanges = (incoming: string, cur: string) =>
-  `((${incoming}.kind <> 'UNKNOWN' and ${incoming}.kind is distinct from ${cur}.kind)
-        or (${incoming}.name is not null and ${incoming}.name is distinct from ${cur}.name)
-        or (${incoming}.id_masked is not null and ${incoming}.id_masked is distinct from ${cur}.id_masked)
-        or (${incoming}.region_code is not null and ${incoming}.region_code is distinct from ${cur}.region_code))`;
+  `(${FACTS.map(([column, has]) => `(${has(incoming)} and ${incoming}.${column} is distinct from ${cur}.${column})`).join(' or ')})`;
 
 /**
  * The link statements, one per link table and per side the batch touched. Each branch is written

@@ -19,7 +19,7 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw('alter table core.party add column first_seen timestamptz not null default now(), add column last_seen timestamptz not null default now()');
+  await knex.raw('alter table core.party add column if not exists first_seen timestamptz not null default now(), add column if not exists last_seen timestamptz not null default now()');
   const seen = TABLES.map(
     ([table, id]) => `select r.party_key, h.recorded_at from core.${table} r join core.${table}_history h on h.${id} = r.${id} where r.party_key is not null`,
   ).join(' union all ');

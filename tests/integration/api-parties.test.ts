@@ -44,6 +44,14 @@ const NEITHER = '62092119811323123' + [...'0123456789'].find((c) => c !== usccCh
 const CASE = (n: number) => `11620900MB19512346:AJ-${n}`;
 const WRONG_CHECK_ID = PERSON_ID.slice(0, 17) + (PERSON_ID[17] === '0' ? '1' : '0');
 
+/** When the hub first and last learned of the given records (their history's recorded times), written as the API writes times. */
+async function learned(records: Array<[table: string, idColumn: string, id: string]>): Promise<{ first_seen: string; last_seen: string }> {
+  const union = records.map(([table, column]) => `select recorded_at from core.${table}_history where ${column} = ?`).join(' union all ');
+  const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  const { rows } = await read.db.raw(`select ${iso('min(recorded_at)')} as first_seen, ${iso('max(recorded_at)')} as last_seen from (${union}) h`, records.map(([, , id]) => id));
+  return rows[0];
+}
+
 describe('GET /v1/parties/:key — refusals', () => {
   it('answers 401 without a key', async () => {
     expect((await hub.call('GET', `/v1/parties/${COMPANY_A}`)).status).toBe(401);
@@ -112,6 +120,10 @@ describe('GET /v1/parties/:key — the party 360', () => {
       ]),
     );
     expect(body.links).toHaveLength(3);
+    // Seen when the hub learned the records that name it: the case (pulled first) and the ticket (pushed after).
+    const seen = await learned([['enforcement_case', 'case_id', CASE(1)], ['hotline_ticket', 'ticket_id', 'GD-1']]);
+    expect(seen.first_seen < seen.last_seen).toBe(true);
+    expect(body.party).toMatchObject(seen);
     const delivery = Object.fromEntries(body.sources.map((s: any) => [s.id, s.delivery]));
     expect(delivery).toEqual({ [read.sources.penalty]: 'pull', [read.sources.hotline]: 'push', [read.sources.supervision]: 'push' });
     expect(body.record_types.every((t: any) => t.accessible)).toBe(true);
@@ -127,6 +139,8 @@ describe('GET /v1/parties/:key — the party 360', () => {
     expect(res.body.record_types.find((t: any) => t.dataset === 'hotline-ticket')).toEqual({ dataset: 'hotline-ticket', required_scope: 'read:hotline-ticket', accessible: false, count: null, truncated: false });
     expect(res.body.links).toEqual([{ from: { dataset: 'enforcement-case', id: CASE(1) }, to: { dataset: 'supervision-record', id: 'JC-1' }, via: 'decision_no' }]);
     expect(JSON.stringify(res.body.links)).not.toContain('hotline-ticket');
+    // Nor when the hub learned the ticket: seen from the case alone.
+    expect(res.body.party).toMatchObject(await learned([['enforcement_case', 'case_id', CASE(1)]]));
   });
 
   it('finds a person by ID number with read:pii — the 18-character and the old 15-digit form — hashing it as the normaliser did', async () => {

@@ -44,7 +44,7 @@ const LINKS: ReadonlyArray<{ table: string; from: Dataset; fromId: string; to: D
 
 const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 
-async function rowsOf(db: Knex, dataset: Dataset, where: { partyKey?: string; ids?: string[] }, limit: number): Promise<Array<Record<string, unknown>>> {
+async function rowsOf(db: Knex | Knex.Transaction, dataset: Dataset, where: { partyKey?: string; ids?: string[] }, limit: number): Promise<Array<Record<string, unknown>>> {
   const r = READINGS[dataset];
   const q = db.from(`core.${r.table.table}`).select(db.raw(selectList(r.table)));
   if (where.partyKey !== undefined) q.where('party_key', where.partyKey);
@@ -52,7 +52,15 @@ async function rowsOf(db: Knex, dataset: Dataset, where: { partyKey?: string; id
   return (await q.orderByRaw(`${r.sortSql} desc, "${r.idColumn}" desc`).limit(limit)) as Array<Record<string, unknown>>;
 }
 
-export async function readParty360(db: Knex, partyKey: string, readable: readonly Dataset[], limit: number): Promise<Party360 | null> {
+/**
+ * Read in one snapshot (a read-only, repeatable-read transaction): the party, its records, their
+ * links and when it was seen agree with each other even while the sink writes.
+ */
+export function readParty360(db: Knex, partyKey: string, readable: readonly Dataset[], limit: number): Promise<Party360 | null> {
+  return db.transaction((trx) => readInSnapshot(trx, partyKey, readable, limit), { isolationLevel: 'repeatable read', readOnly: true });
+}
+
+async function readInSnapshot(db: Knex.Transaction, partyKey: string, readable: readonly Dataset[], limit: number): Promise<Party360 | null> {
   const found = (await db('core.party')
     .select('party_key', 'kind', 'name', 'uscc', 'id_hash', 'id_masked', 'region_code', 'confidence')
     .where({ party_key: partyKey })
