@@ -220,37 +220,43 @@ function digits2(buf: Buffer, at: number, n: number): void {
   buf[at + 1] = 0x30 + (n % 10);
 }
 
-/** A `date` (days since 1970-01-01) as `formatDays` writes it, quoted; a year beyond four digits the logical type's own way. */
-function dateCodec(logical: types.LogicalType): Codec {
+/**
+ * A logical type over a long written as digits: `write` writes the value of a day within a
+ * four-digit year (quotes included); any other is left to the logical type's own conversion.
+ */
+function digitsCodec(logical: types.LogicalType, dayOf: (value: number) => number, write: (out: Sink, value: number, day: number) => void): Codec {
   const generic = logicalCodec(logical);
   return {
     emit: (src, out) => {
       const start = src.pos;
-      const days = src.long();
-      if (!fourDigitYear(days)) {
-        src.pos = start;
-        return generic.emit(src, out);
-      }
-      out.byte(0x22);
-      writeDate(out, days);
-      out.byte(0x22);
+      const value = src.long();
+      const day = dayOf(value);
+      if (fourDigitYear(day)) return write(out, value, day);
+      src.pos = start;
+      generic.emit(src, out);
     },
     skip: LONG.skip,
   };
 }
 
-/** A `timestamp-millis` as `formatMillis` writes it (`2025-06-04T06:30:00.000Z`), quoted; a year beyond four digits the logical type's own way. */
-function timestampCodec(logical: types.LogicalType): Codec {
-  const generic = logicalCodec(logical);
-  return {
-    emit: (src, out) => {
-      const start = src.pos;
-      const ms = src.long();
-      const days = Math.floor(ms / MS_PER_DAY);
-      if (!fourDigitYear(days)) {
-        src.pos = start;
-        return generic.emit(src, out);
-      }
+/** A `date` (days since 1970-01-01) as `formatDays` writes it, quoted. */
+const dateCodec = (logical: types.LogicalType): Codec =>
+  digitsCodec(
+    logical,
+    (days) => days,
+    (out, days) => {
+      out.byte(0x22);
+      writeDate(out, days);
+      out.byte(0x22);
+    },
+  );
+
+/** A `timestamp-millis` as `formatMillis` writes it (`2025-06-04T06:30:00.000Z`), quoted. */
+const timestampCodec = (logical: types.LogicalType): Codec =>
+  digitsCodec(
+    logical,
+    (ms) => Math.floor(ms / MS_PER_DAY),
+    (out, ms, days) => {
       out.byte(0x22);
       writeDate(out, days);
       let rest = ms - days * MS_PER_DAY;
@@ -276,9 +282,7 @@ function timestampCodec(logical: types.LogicalType): Codec {
       buf[at + 14] = 0x22;
       out.len = at + 15;
     },
-    skip: LONG.skip,
-  };
-}
+  );
 
 /** Any other logical type: its underlying value read as avsc reads it, converted by the type, written as a JSON string. */
 function logicalCodec(logical: types.LogicalType): Codec {
