@@ -44,7 +44,7 @@ const LINKS: ReadonlyArray<{ table: string; from: Dataset; fromId: string; to: D
 
 const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 
-async function rowsOf(db: Knex | Knex.Transaction, dataset: Dataset, where: { partyKey?: string; ids?: string[] }, limit: number): Promise<Array<Record<string, unknown>>> {
+async function rowsOf(db: Knex, dataset: Dataset, where: { partyKey?: string; ids?: string[] }, limit: number): Promise<Array<Record<string, unknown>>> {
   const r = READINGS[dataset];
   const q = db.from(`core.${r.table.table}`).select(db.raw(selectList(r.table)));
   if (where.partyKey !== undefined) q.where('party_key', where.partyKey);
