@@ -22,8 +22,8 @@ import { ValidationError } from '../lib/errors';
  */
 
 export const MS_PER_DAY = 86_400_000;
-/** The day numbers (since 1970-01-01) of 0000-01-01 and 9999-12-31: the years ISO 8601 writes with four digits. */
-export const FOUR_DIGIT_YEAR_DAYS: readonly [first: number, last: number] = [-719_528, 2_932_896];
+/** Whether a day number (since 1970-01-01) falls between 0000-01-01 and 9999-12-31: the years ISO 8601 writes with four digits. */
+export const fourDigitYear = (days: number): boolean => days >= -719_528 && days <= 2_932_896;
 const INT_MIN = -(2 ** 31);
 const INT_MAX = 2 ** 31 - 1;
 
@@ -329,6 +329,7 @@ function isoMillis(time: number): string {
   // Whole milliseconds, truncated toward zero, as a Date keeps them (and -0 as 0).
   const ms = Math.trunc(time) + 0;
   const days = Math.floor(ms / MS_PER_DAY);
+  if (!fourDigitYear(days)) return new Date(ms).toISOString();
   let rest = ms - days * MS_PER_DAY;
   const z = days + 719_468; // days from 0000-03-01
   const era = Math.floor(z / 146_097);
@@ -339,7 +340,6 @@ function isoMillis(time: number): string {
   const day = dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1;
   const month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9;
   const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
-  if (year < 0 || year > 9999) return new Date(ms).toISOString();
   const hour = Math.floor(rest / 3_600_000);
   rest -= hour * 3_600_000;
   const minute = Math.floor(rest / 60_000);

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { Type, types } from 'avsc';
-import { DateType, formatDays, FOUR_DIGIT_YEAR_DAYS, MS_PER_DAY, TimestampMillisType } from '../../schemas/logical-types';
+import { DateType, formatDays, fourDigitYear, MS_PER_DAY, TimestampMillisType } from '../../schemas/logical-types';
 
 /**
  * Avro's binary encoding read type by type and written as JSON text, for the warehouse
@@ -187,9 +187,6 @@ const DOUBLE: Codec = {
   skip: (src) => void (src.pos += 8),
 };
 
-/** Whether a day number falls in a year ISO writes with four digits: the times and dates written here, the rest left to the logical types. */
-export const fourDigitYear = (days: number) => days >= FOUR_DIGIT_YEAR_DAYS[0] && days <= FOUR_DIGIT_YEAR_DAYS[1];
-
 /**
  * The dates last written, as `formatDays` writes them, by day number modulo the cache's size
  * (about three years without a collision): a batch's times fall on few days, so most are
@@ -199,7 +196,7 @@ const DATE_SLOTS = 1024;
 const cachedDays = new Float64Array(DATE_SLOTS).fill(NaN);
 const cachedDates = Buffer.alloc(DATE_SLOTS * 10);
 
-/** `YYYY-MM-DD` of a day number within `FOUR_DIGIT_YEAR_DAYS`. */
+/** `YYYY-MM-DD` of a day number in a four-digit year (`fourDigitYear`). */
 function writeDate(out: Sink, days: number): void {
   const slot = days & (DATE_SLOTS - 1);
   const at = slot * 10;
@@ -419,8 +416,8 @@ function codecOf(type: Type): Codec {
       const nullable = branches.length === 2 ? branches.indexOf(NULL) : -1;
       if (nullable >= 0) {
         // Most unions are a field that may be null: read without looking the branch up.
-        const value = branches[1 - nullable];
         const valueIndex = 1 - nullable;
+        const value = branches[valueIndex];
         return {
           emit: (src, out) => {
             const index = src.long();

@@ -1,6 +1,6 @@
 import { Type, types } from 'avsc';
-import { MS_PER_DAY, TimestampMillisType } from '../../schemas/logical-types';
-import { EMPTY, fourDigitYear, NotTranscodable, RecordCodec, recordCodec, Sink, Source } from './avro-codecs';
+import { fourDigitYear, MS_PER_DAY, TimestampMillisType } from '../../schemas/logical-types';
+import { EMPTY, NotTranscodable, RecordCodec, recordCodec, Sink, Source } from './avro-codecs';
 import { Micros, micros } from './copy-binary';
 import { sha256 } from './core-rows';
 
